@@ -1,0 +1,104 @@
+"""Command line: the same engine calls the UI makes.
+
+    python -m engine train CONFIG.yaml          create a run and train it in this process
+    python -m engine train RUN_DIR [--resume]   train (or resume) an existing run dir
+    python -m engine evaluate RUN               re-score a run on its held-out split
+    python -m engine predict RUN --text "..."   predict with a finished run
+    python -m engine runs                       list runs
+
+RUN is a run id or a run folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.config import RunConfig
+from engine.errors import EngineError
+from engine.runs.manager import CONFIG_FILE, default_runs_root
+from engine.runs.store import RunStore
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Tunebench engine")
+    parser.add_argument("--runs-root", default=None, help="folder of runs (default: $TUNEBENCH_RUNS or ./runs)")
+    sub = parser.add_subparsers(required=True)
+    train = sub.add_parser("train", help="train from a config YAML or a run dir")
+    train.add_argument("target", help="CONFIG.yaml or RUN_DIR")
+    train.add_argument("--resume", nargs="?", const="last", default="",
+                       help="resume from the last checkpoint, or from the given checkpoint folder")
+    train.set_defaults(handler=_train)
+    evaluate = sub.add_parser("evaluate", help="score a run on its held-out split")
+    evaluate.add_argument("run")
+    evaluate.set_defaults(handler=_evaluate)
+    predict = sub.add_parser("predict", help="predict with a finished run")
+    predict.add_argument("run")
+    predict.add_argument("--text", action="append", required=True, help="a text to predict (repeatable)")
+    predict.set_defaults(handler=_predict)
+    runs = sub.add_parser("runs", help="list runs")
+    runs.set_defaults(handler=_runs)
+    return parser
+
+
+def _store(args: argparse.Namespace) -> RunStore:
+    return RunStore(args.runs_root or default_runs_root())
+
+
+def _run_dir(args: argparse.Namespace, run: str) -> Path:
+    if Path(run, CONFIG_FILE).exists():
+        return Path(run)
+    return Path(_store(args).get(run).run_dir)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from engine.train import run_training
+
+    target = Path(args.target)
+    if target.is_file():
+        cfg = RunConfig.load(target)
+        record = _store(args).create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)
+        cfg.save(Path(record.run_dir) / CONFIG_FILE)
+        target = Path(record.run_dir)
+        print(f"run {record.id} in {target}", flush=True)
+    outcome = run_training(target, resume=args.resume)
+    print(json.dumps({"status": outcome.status, outcome.metric_name: outcome.best_metric}))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from engine.inference import evaluate_run
+
+    report = evaluate_run(_run_dir(args, args.run))
+    print(json.dumps({"split": report.split, "rows": report.rows, **report.metrics}, indent=1))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from engine.inference import Predictor
+
+    predictor = Predictor.from_run(_run_dir(args, args.run))
+    for text, result in zip(args.text, predictor.predict(args.text)):
+        print(json.dumps({"text": text, **result}, ensure_ascii=False))
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    for record in _store(args).list():
+        metric = f"{record.best_metric_name}={record.best_metric:.4f}" if record.best_metric is not None else ""
+        print(f"{record.id}\t{record.status}\t{record.task}\t{record.model}\t{metric}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Predictor: load a finished run (or a base model) and predict in batches.
+
+Used by the playground, the CLI, evaluation and (later) the API and labeling.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig
+from engine.errors import DataError, RunError
+from engine.evaluation import EvalReport
+from engine.models import load_tokenizer, resolve_model
+from engine.tasks import Task, get_task
+
+MODEL_DIR = "model"
+LABELS_FILE = "labels.json"
+ADAPTER_FILE = "adapter_config.json"
+MAX_BATCH_TEXTS = 10_000
+
+
+class Predictor:
+    def __init__(self, task: Task, model: Any, tokenizer: Any, max_length: int, labels: list[str]):
+        self.task, self.model, self.tokenizer = task, model, tokenizer
+        self.max_length, self.labels = max_length, labels
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path) -> "Predictor":
+        run_dir = Path(run_dir)
+        model_dir = run_dir / MODEL_DIR
+        if not (model_dir / LABELS_FILE).exists():
+            raise RunError("This run has no trained model yet: wait until it finishes (or stop it) first.")
+        cfg = RunConfig.load(run_dir / "config.yaml")
+        task = get_task(cfg.task)
+        labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
+        if (model_dir / ADAPTER_FILE).exists():
+            model = _load_adapter(task, cfg, model_dir, labels)
+        else:
+            model = task.build_model(str(model_dir), labels)
+        return cls(task, model, load_tokenizer(str(model_dir)), cfg.model.max_length, labels)
+
+    @classmethod
+    def from_base(cls, spec: str, task_name: str, labels: list[str], max_length: int,
+                  seed: int = 0) -> "Predictor":
+        """The pretrained model before fine-tuning; its task head is untrained (seeded, so repeatable)."""
+        import torch
+
+        task = get_task(task_name)
+        path = resolve_model(spec).path
+        torch.manual_seed(seed)
+        return cls(task, task.build_model(path, labels), load_tokenizer(path), max_length, labels)
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        texts = [str(t) for t in texts]
+        if not texts or not any(t.strip() for t in texts):
+            raise DataError("Type at least one text to predict.")
+        if len(texts) > MAX_BATCH_TEXTS:
+            raise DataError(f"At most {MAX_BATCH_TEXTS:,} texts can be predicted at once; got {len(texts):,}.")
+        return self.task.predict(self.model, self.tokenizer, texts, self.max_length)
+
+
+def save_labels(model_dir: str | Path, labels: list[str]) -> None:
+    Path(model_dir, LABELS_FILE).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_adapter(task: Task, cfg: RunConfig, model_dir: Path, labels: list[str]) -> Any:
+    from peft import PeftModel
+
+    base = task.build_model(resolve_model(cfg.model.name_or_path).path, labels)
+    return PeftModel.from_pretrained(base, str(model_dir))
+
+
+def evaluate_frame(predictor: Predictor, frame: Any, cfg: RunConfig, split: str) -> EvalReport:
+    texts = frame[cfg.data.text_column].astype(str).tolist()
+    predictions = predictor.predict(texts)
+    return predictor.task.report(frame, predictions, cfg, predictor.labels, split)
+
+
+def evaluate_run(run_dir: str | Path) -> EvalReport:
+    """Re-score a run's model on its held-out split (the split is deterministic, so it is the same one)."""
+    from engine.data import load_splits
+
+    cfg = RunConfig.load(Path(run_dir) / "config.yaml")
+    splits = load_splits(cfg.data).splits
+    split, frame = ("test", splits.test) if len(splits.test) else ("validation", splits.validation)
+    report = evaluate_frame(Predictor.from_run(run_dir), frame, cfg, split)
+    report.save(run_dir)
+    return report

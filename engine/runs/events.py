@@ -1,0 +1,104 @@
+"""events.jsonl: the append-only log that is the single source of truth of a run's history.
+
+The child process appends; the UI and CLI read incrementally by byte offset, so polling costs
+only the new bytes. A `resumed` event tells readers to forget what was logged after the step
+the run resumed from (those steps are trained again).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EVENTS_FILE = "events.jsonl"
+TERMINAL = ("finished", "stopped", "failed")
+
+
+class EventLog:
+    def __init__(self, run_dir: str | Path):
+        self.path = Path(run_dir) / EVENTS_FILE
+
+    def append(self, kind: str, **data: Any) -> dict:
+        event = {"kind": kind, "time": time.time(), **data}
+        line = json.dumps(event, ensure_ascii=False, default=float) + "\n"
+        # One write of one line in append mode: readers never see half an event.
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return event
+
+    def read(self, offset: int = 0) -> tuple[list[dict], int]:
+        """Events after byte `offset`, and the offset to pass next time."""
+        if not self.path.exists():
+            return [], offset
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read()
+        end = chunk.rfind(b"\n") + 1  # leave a line still being written for the next read
+        events = [json.loads(line) for line in chunk[:end].decode("utf-8").splitlines() if line.strip()]
+        return events, offset + end
+
+
+@dataclass
+class History:
+    """What the charts and progress bar need, folded from events."""
+
+    train: list[dict] = field(default_factory=list)      # {step, epoch, loss, learning_rate}
+    evals: list[dict] = field(default_factory=list)      # {step, epoch, eval_loss, eval_accuracy...}
+    progress: dict = field(default_factory=dict)         # latest progress event
+    status: str = "starting"
+    message: str = ""
+    log_lines: list[str] = field(default_factory=list)
+    offset: int = 0
+
+    def update(self, events: list[dict]) -> bool:
+        for event in events:
+            self._apply(event)
+        return bool(events)
+
+    def _apply(self, event: dict) -> None:
+        kind = event["kind"]
+        if kind == "log":
+            self.train.append(event["values"])
+        elif kind == "eval":
+            self.evals.append(event["values"])
+        elif kind == "progress":
+            self.progress = event
+        elif kind == "resumed":
+            step = event["from_step"]
+            self.train = [row for row in self.train if row["step"] <= step]
+            self.evals = [row for row in self.evals if row["step"] <= step]
+        if kind in ("started", "resumed", "train_begin"):
+            self.status = "running"
+        elif kind in TERMINAL:
+            self.status = kind
+            self.message = event.get("message", "")
+        if kind != "progress":
+            self.log_lines.append(describe(event))
+
+
+def describe(event: dict) -> str:
+    """One human line per event, for the run log panel."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
+    kind = event["kind"]
+    values = event.get("values", {})
+    if kind == "log":
+        return f"{stamp} step {values.get('step')}: loss {values.get('loss', float('nan')):.4f}"
+    if kind == "eval":
+        shown = ", ".join(f"{k.removeprefix('eval_')} {v:.4f}" for k, v in values.items()
+                          if k.startswith("eval_") and isinstance(v, (int, float)) and "runtime" not in k
+                          and "per_second" not in k)
+        return f"{stamp} evaluation at step {values.get('step')}: {shown}"
+    detail = event.get("message") or event.get("detail") or ""
+    return f"{stamp} {kind.replace('_', ' ')}" + (f": {detail}" if detail else "")
+
+
+def load_history(run_dir: str | Path) -> History:
+    history = History()
+    events, history.offset = EventLog(run_dir).read(0)
+    history.update(events)
+    return history

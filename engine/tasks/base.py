@@ -1,0 +1,94 @@
+"""The Task contract and its registry.
+
+A task knows the columns it needs, how to turn rows into model inputs, which model head to
+load, how to batch, how to score and how to predict. The runner, the CLI and the UI only talk
+to this contract, so adding NER, QA, causal LM or seq2seq is adding one module that calls
+`register_task()`.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from datasets import Dataset
+
+    from engine.config import RunConfig
+    from engine.evaluation import EvalReport
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """A column the task needs, mapped by the user from their file's columns."""
+
+    name: str          # the DataConfig field that holds the user's column name
+    description: str
+
+
+class Task(ABC):
+    """One fine-tuning task. Subclasses are stateless; labels travel as arguments."""
+
+    name: str
+    title: str
+    roles: tuple[ColumnRole, ...]
+    primary_metric: str   # higher is better; names ending in 'loss' are the exception
+
+    @abstractmethod
+    def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
+        """The output vocabulary learned from the training split (raises DataError if unusable)."""
+
+    @abstractmethod
+    def build_model(self, model_path: str, labels: list[str]) -> Any:
+        """Load the pretrained body with this task's head sized for `labels`."""
+
+    @abstractmethod
+    def preprocess(self, frame: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig",
+                   labels: list[str]) -> "Dataset":
+        """Rows to tokenized model inputs (with labels when the frame has them)."""
+
+    @abstractmethod
+    def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
+        """Batches examples, padding as the config asks."""
+
+    @abstractmethod
+    def metrics_fn(self, labels: list[str]) -> Callable[[Any], dict[str, float]]:
+        """compute_metrics for the Trainer."""
+
+    @abstractmethod
+    def report(self, frame: "pd.DataFrame", predictions: list[dict], cfg: "RunConfig",
+               labels: list[str], split: str) -> "EvalReport":
+        """Full evaluation report on a labelled frame and the model's predictions for it."""
+
+    @abstractmethod
+    def predict(self, model: Any, tokenizer: Any, texts: list[str], max_length: int,
+                batch_size: int = 32) -> list[dict]:
+        """Predictions for raw inputs, one dict per input."""
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    _load_builtin_tasks()
+    if name not in TASKS:
+        raise ConfigError("task", f"unknown task {name!r}; known tasks are: {', '.join(sorted(TASKS))}.")
+    return TASKS[name]
+
+
+def task_names() -> list[str]:
+    _load_builtin_tasks()
+    return sorted(TASKS)
+
+
+def _load_builtin_tasks() -> None:
+    # Importing a task module registers it; kept lazy so `import engine` stays light.
+    import engine.tasks.text_classification  # noqa: F401

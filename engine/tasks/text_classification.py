@@ -1,0 +1,116 @@
+"""Text classification: one label per text (sentiment, topic, intent...)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from engine.errors import DataError
+from engine.evaluation import EvalReport, classification_metrics, classification_report
+from engine.tasks.base import ColumnRole, Task, register_task
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from datasets import Dataset
+
+    from engine.config import RunConfig
+
+
+def sort_labels(names: list[str]) -> list[str]:
+    """Numeric labels in numeric order ("2" before "10"), others alphabetically."""
+    if all(n.lstrip("-").isdigit() for n in names):
+        return sorted(names, key=int)
+    return sorted(names)
+
+
+class TextClassification(Task):
+    name = "text_classification"
+    title = "Text classification"
+    roles = (ColumnRole("text_column", "the text to classify"),
+             ColumnRole("label_column", "the class of each text"))
+    primary_metric = "f1_macro"
+
+    def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
+        names = sort_labels([str(v) for v in train[cfg.data.label_column].unique()])
+        if len(names) < 2:
+            raise DataError(f"The label column '{cfg.data.label_column}' has only one class "
+                            f"({names[0] if names else 'none'}); a classifier needs at least two.")
+        return names
+
+    def build_model(self, model_path: str, labels: list[str]) -> Any:
+        from transformers import AutoModelForSequenceClassification
+        from transformers.utils import logging as hf_logging
+
+        # The new head is untrained by design; the warning about it only confuses users.
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            return AutoModelForSequenceClassification.from_pretrained(
+                model_path, num_labels=len(labels),
+                id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
+        finally:
+            hf_logging.set_verbosity(verbosity)
+
+    def preprocess(self, frame: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig",
+                   labels: list[str]) -> "Dataset":
+        from datasets import Dataset
+
+        texts = frame[cfg.data.text_column].astype(str).tolist()
+        padding = "max_length" if cfg.train.padding == "max_length" else False
+        enc = tokenizer(texts, truncation=True, max_length=cfg.model.max_length, padding=padding)
+        columns = dict(enc)
+        # A precomputed length column spares the length-grouped sampler a pass over the data.
+        columns["length"] = [len(ids) for ids in enc["input_ids"]]
+        label_column = cfg.data.label_column
+        if label_column in frame.columns:
+            index = {n: i for i, n in enumerate(labels)}
+            unknown = sorted({str(v) for v in frame[label_column]} - set(index))
+            if unknown:
+                raise DataError(f"Labels {', '.join(unknown[:5])} appear in evaluation data but not in "
+                                "the training data; add examples of them to the training data.")
+            columns["labels"] = [index[str(v)] for v in frame[label_column]]
+        return Dataset.from_dict(columns)
+
+    def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
+        from transformers import DataCollatorWithPadding, default_data_collator
+
+        if cfg.train.padding == "max_length":
+            return default_data_collator
+        return DataCollatorWithPadding(tokenizer)
+
+    def metrics_fn(self, labels: list[str]) -> Callable[[Any], dict[str, float]]:
+        def compute_metrics(eval_pred: Any) -> dict[str, float]:
+            logits, y_true = eval_pred.predictions, eval_pred.label_ids
+            if isinstance(logits, tuple):
+                logits = logits[0]
+            return classification_metrics(np.asarray(y_true), np.asarray(logits).argmax(axis=-1))
+        return compute_metrics
+
+    def report(self, frame: "pd.DataFrame", predictions: list[dict], cfg: "RunConfig",
+               labels: list[str], split: str) -> EvalReport:
+        index = {n: i for i, n in enumerate(labels)}
+        y_true = np.array([index[str(v)] for v in frame[cfg.data.label_column]])
+        probs = np.array([[p["probs"][name] for name in labels] for p in predictions])
+        texts = frame[cfg.data.text_column].astype(str).tolist()
+        return classification_report(texts, y_true, probs, labels, self.name, split)
+
+    def predict(self, model: Any, tokenizer: Any, texts: list[str], max_length: int,
+                batch_size: int = 32) -> list[dict]:
+        import torch
+
+        model.eval()
+        device = next(model.parameters()).device
+        id2label = model.config.id2label
+        results: list[dict] = []
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(texts[start:start + batch_size], truncation=True, max_length=max_length,
+                              padding=True, return_tensors="pt").to(device)
+            with torch.no_grad():
+                probs = torch.softmax(model(**batch).logits.float(), dim=-1).cpu().numpy()
+            for row in probs:
+                named = {id2label[i]: float(p) for i, p in enumerate(row)}
+                results.append({"label": id2label[int(row.argmax())], "probs": named})
+        return results
+
+
+register_task(TextClassification())

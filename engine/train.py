@@ -1,0 +1,164 @@
+"""The training child: `python -m engine train RUN_DIR` builds everything from RUN_DIR/config.yaml.
+
+It appends events to RUN_DIR/events.jsonl and records its final status in the run store. The
+same entry runs under `torchrun` or `accelerate launch` unchanged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.callbacks import EventCallback, StopCallback
+from engine.config import RunConfig
+from engine.data import PreparedData, load_splits
+from engine.errors import EngineError, RunError
+from engine.inference import MODEL_DIR, evaluate_run, save_labels
+from engine.methods import apply_method, count_parameters
+from engine.models import load_tokenizer, resolve_model
+from engine.runs.events import EventLog
+from engine.runs.store import RunRecord, RunStore
+from engine.tasks import Task, get_task
+
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass
+class Outcome:
+    status: str            # finished | stopped
+    best_metric: float | None
+    metric_name: str
+
+
+def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
+    """Train the run in run_dir; `resume` is "" (fresh), "last", or a checkpoint path."""
+    run_dir = Path(run_dir).resolve()
+    log = EventLog(run_dir)
+    store = _store_for(run_dir)
+    record = store.find_dir(run_dir) if store else None
+    if record:
+        store.update(record.id, status="running", pid=os.getpid(), finished=None, message="")
+    try:
+        log.append("started", pid=os.getpid(), detail="resuming" if resume else "preparing data and model")
+        outcome = _train(run_dir, RunConfig.load(run_dir / "config.yaml"), log, resume)
+    except EngineError as exc:
+        _fail(log, store, record, str(exc))
+        raise
+    except Exception as exc:
+        traceback.print_exc()  # the full trace goes to train.log; users get a short message
+        _fail(log, store, record, f"Training failed unexpectedly ({type(exc).__name__}: {exc}). "
+                                   "See train.log in the run folder for details.")
+        raise
+    log.append(outcome.status, best_metric=outcome.best_metric, metric=outcome.metric_name)
+    if record:
+        store.update(record.id, status=outcome.status, best_metric=outcome.best_metric,
+                     best_metric_name=outcome.metric_name, finished=_now(), message="")
+    return outcome
+
+
+def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome:
+    task = get_task(cfg.task)
+    data = load_splits(cfg.data)
+    labels = task.label_space(data.splits.train, cfg)
+    model_path = resolve_model(cfg.model.name_or_path).path
+    tokenizer = load_tokenizer(model_path)
+    model = apply_method(task.build_model(model_path, labels), cfg.method, model_path)
+    trainable, total = count_parameters(model)
+    log.append("model_ready", trainable=trainable, total=total, labels=labels,
+               detail=f"{trainable:,} of {total:,} parameters train")
+    trainer = build_trainer(cfg, task, model, tokenizer, data, labels, run_dir, log)
+    checkpoint = _checkpoint_to_resume(run_dir, resume, log)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    stop = next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, StopCallback))
+    trainer.save_model(str(run_dir / MODEL_DIR))
+    tokenizer.save_pretrained(str(run_dir / MODEL_DIR))
+    save_labels(run_dir / MODEL_DIR, labels)
+    _final_report(run_dir, log)
+    state = trainer.state
+    return Outcome("stopped" if stop.requested else "finished", state.best_metric, _metric_name(cfg, task))
+
+
+def build_trainer(cfg: RunConfig, task: Task, model: Any, tokenizer: Any, data: PreparedData,
+                  labels: list[str], run_dir: Path, log: EventLog) -> Any:
+    from transformers import EarlyStoppingCallback, Trainer
+
+    args = training_arguments(cfg, task, run_dir / CHECKPOINT_DIR)
+    effective_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
+    callbacks = [EventCallback(log, effective_batch), StopCallback(run_dir, log)]
+    if cfg.train.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(cfg.train.early_stopping_patience,
+                                               cfg.train.early_stopping_threshold))
+    return Trainer(
+        model=model, args=args, processing_class=tokenizer,
+        train_dataset=task.preprocess(data.splits.train, tokenizer, cfg, labels),
+        eval_dataset=task.preprocess(data.splits.validation, tokenizer, cfg, labels),
+        data_collator=task.collator(tokenizer, cfg), compute_metrics=task.metrics_fn(labels),
+        callbacks=callbacks)
+
+
+def training_arguments(cfg: RunConfig, task: Task, output_dir: Path) -> Any:
+    from transformers import TrainingArguments
+
+    t = cfg.train
+    return TrainingArguments(
+        output_dir=str(output_dir), num_train_epochs=t.num_train_epochs, max_steps=t.max_steps,
+        per_device_train_batch_size=t.train_batch_size, per_device_eval_batch_size=t.eval_batch_size,
+        learning_rate=t.learning_rate, weight_decay=t.weight_decay, lr_scheduler_type=t.lr_scheduler,
+        warmup_steps=int(t.warmup) if t.warmup >= 1 else float(t.warmup), optim=t.optim,
+        gradient_accumulation_steps=t.gradient_accumulation_steps, max_grad_norm=t.max_grad_norm,
+        label_smoothing_factor=t.label_smoothing, eval_strategy=t.eval_strategy, eval_steps=t.eval_steps,
+        save_strategy=t.save_strategy, save_steps=t.save_steps, save_total_limit=t.save_total_limit,
+        logging_strategy="steps", logging_steps=t.logging_steps, seed=t.seed,
+        full_determinism=t.full_determinism, load_best_model_at_end=t.load_best_model_at_end,
+        metric_for_best_model=_metric_name(cfg, task), greater_is_better=_greater_is_better(cfg, task),
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        fp16=t.precision == "fp16", bf16=t.precision == "bf16", use_cpu=t.device == "cpu",
+        gradient_checkpointing=t.gradient_checkpointing, report_to="none", disable_tqdm=True,
+        dataloader_num_workers=0, save_only_model=False)
+
+
+def _metric_name(cfg: RunConfig, task: Task) -> str:
+    return cfg.train.metric_for_best_model or task.primary_metric
+
+
+def _greater_is_better(cfg: RunConfig, task: Task) -> bool:
+    return not _metric_name(cfg, task).endswith("loss")
+
+
+def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not resume:
+        return None
+    folder = run_dir / CHECKPOINT_DIR
+    path = get_last_checkpoint(str(folder)) if resume == "last" and folder.exists() else resume
+    if not path or not Path(path).is_dir():
+        raise RunError("This run saved no checkpoint before it ended, so it cannot resume; start it again.")
+    state = json.loads((Path(path) / "trainer_state.json").read_text(encoding="utf-8"))
+    log.append("resumed", from_step=state["global_step"], detail=f"from step {state['global_step']}")
+    return str(path)
+
+
+def _final_report(run_dir: Path, log: EventLog) -> None:
+    report = evaluate_run(run_dir)
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in report.metrics.items() if k in ("accuracy", "f1_macro"))
+    log.append("test", split=report.split, metrics=report.metrics, detail=f"{report.split}: {shown}")
+
+
+def _fail(log: EventLog, store: RunStore | None, record: RunRecord | None, message: str) -> None:
+    log.append("failed", message=message)
+    if store and record:
+        store.update(record.id, status="failed", finished=_now(), message=message)
+
+
+def _store_for(run_dir: Path) -> RunStore | None:
+    """The store that owns this run dir (its parent), if the run was created through one."""
+    return RunStore(run_dir.parent) if (run_dir.parent / "runs.db").exists() else None
+
+
+def _now() -> float:
+    return time.time()
