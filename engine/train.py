@@ -16,7 +16,8 @@ from typing import Any
 from engine.callbacks import EventCallback, StopCallback
 from engine.config import RunConfig
 from engine.data import PreparedData, load_splits
-from engine.errors import EngineError, RunError
+from engine.errors import ConfigError, EngineError, RunError
+from engine.hardware import check_precision
 from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.methods import apply_method, count_parameters
 from engine.models import load_tokenizer, resolve_model
@@ -62,11 +63,13 @@ def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
 
 def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome:
     task = get_task(cfg.task)
+    check_precision(cfg.train.device, cfg.train.precision)
     data = load_splits(cfg.data)
     labels = task.label_space(data.splits.train, cfg)
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
     model = apply_method(task.build_model(model_path, labels), cfg.method, model_path)
+    _check_length_fits(cfg, model.config, tokenizer)
     trainable, total = count_parameters(model)
     log.append("model_ready", trainable=trainable, total=total, labels=labels,
                detail=f"{trainable:,} of {total:,} parameters train")
@@ -130,17 +133,42 @@ def _greater_is_better(cfg: RunConfig, task: Task) -> bool:
 
 
 def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
     if not resume:
         return None
     folder = run_dir / CHECKPOINT_DIR
-    path = get_last_checkpoint(str(folder)) if resume == "last" and folder.exists() else resume
+    path = _last_complete_checkpoint(folder) if resume == "last" else resume
     if not path or not Path(path).is_dir():
         raise RunError("This run saved no checkpoint before it ended, so it cannot resume; start it again.")
     state = json.loads((Path(path) / "trainer_state.json").read_text(encoding="utf-8"))
     log.append("resumed", from_step=state["global_step"], detail=f"from step {state['global_step']}")
     return str(path)
+
+
+def _last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest checkpoint the Trainer finished writing: a process killed while saving leaves a
+    folder without trainer_state.json (written last), and resuming from it would fail."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    complete = {}
+    for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = path.name.rsplit("-", 1)[1]
+        if step.isdigit() and (path / "trainer_state.json").is_file():
+            complete[int(step)] = path
+    return str(complete[max(complete)]) if complete else None
+
+
+def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
+    """Refuse a max length the model has no positions for (prompt tuning's virtual tokens count too),
+    which would otherwise crash in the first forward pass with a tensor-size error."""
+    positions = getattr(config, "max_position_embeddings", None)
+    if not positions:  # relative positions: no hard limit to check
+        return
+    positions = min(positions, tokenizer.model_max_length)  # RoBERTa keeps 2 of its 514 for padding
+    virtual = cfg.method.num_virtual_tokens if cfg.method.kind == "prompt_tuning" else 0
+    if cfg.model.max_length + virtual > positions:
+        extra = f" minus the {virtual} virtual prompt tokens" if virtual else ""
+        raise ConfigError("model.max_length", f"is {cfg.model.max_length}, but this model reads at most "
+                                              f"{positions} tokens{extra}; set it to {positions - virtual} or less.")
 
 
 def _final_report(run_dir: Path, log: EventLog) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_FILE = "events.jsonl"
-TERMINAL = ("finished", "stopped", "failed")
+TERMINAL = ("finished", "stopped", "failed")   # what a training process says last
+ENDED = (*TERMINAL, "interrupted")               # interrupted: the manager found the process dead
 
 
 class EventLog:
@@ -74,7 +75,9 @@ class History:
             self.evals = [row for row in self.evals if row["step"] <= step]
         if kind in ("started", "resumed", "train_begin"):
             self.status = "running"
-        elif kind in TERMINAL:
+        elif kind == "stopping":
+            self.status = "stopping"
+        elif kind in ENDED:
             self.status = kind
             self.message = event.get("message", "")
         if kind != "progress":

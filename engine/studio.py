@@ -1,0 +1,198 @@
+"""Studio: the engine as one object for front ends (the Gradio UI, scripts, a future REST API).
+
+It owns the run manager, keeps uploaded files where runs can find them later, and caches the
+few tokenizers and predictors a person uses at a time so the playground answers quickly.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from engine.config import RunConfig
+from engine.data import DataReport, inspect_frame, load_table, resolve_source
+from engine.errors import DataError
+from engine.evaluation import REPORT_FILE, EvalReport
+from engine.hardware import check_precision
+from engine.inference import Predictor
+from engine.methods import MemoryEstimate, count_parameters, estimate_memory
+from engine.models import Coverage, ModelInfo, inspect_model, load_tokenizer, resolve_model, tokenizer_coverage
+from engine.runs.events import EventLog
+from engine.runs.manager import RunManager
+from engine.runs.store import RunRecord
+
+PREVIEW_ROWS = 20
+CACHE_SIZE = 3
+
+
+@dataclass
+class TablePreview:
+    source: str
+    rows: int
+    columns: list[str]
+    head: pd.DataFrame
+    text_column: str     # best guesses, for the column dropdowns
+    label_column: str
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        value = self.items[key] = make()
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+class Studio:
+    def __init__(self, runs_root: str | Path | None = None):
+        self.manager = RunManager(runs_root)
+        self.root = self.manager.store.root
+        self.uploads = self.root / "uploads"
+        self._tokenizers = _LRU(CACHE_SIZE)
+        self._predictors = _LRU(CACHE_SIZE)
+
+    # data -------------------------------------------------------------------------------------
+    def keep_upload(self, temp_path: str) -> str:
+        """Copy an upload out of the web server's temp folder, so runs can read it after a restart."""
+        source = Path(temp_path)
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        target = self.uploads / f"{digest}-{source.name}"
+        if not target.exists():
+            shutil.copyfile(source, target)
+        return str(target)
+
+    def preview(self, source: str) -> TablePreview:
+        frame = load_table(source)
+        text, label = guess_columns(frame)
+        return TablePreview(source=source, rows=len(frame), columns=[str(c) for c in frame.columns],
+                            head=frame.head(PREVIEW_ROWS), text_column=text, label_column=label)
+
+    def inspect(self, source: str, text_column: str, label_column: str, model_spec: str = "") -> DataReport:
+        tokenizer = self.tokenizer(model_spec) if model_spec else None
+        return inspect_frame(load_table(source), text_column, label_column, tokenizer)
+
+    # models -----------------------------------------------------------------------------------
+    def tokenizer(self, spec: str) -> Any:
+        return self._tokenizers.get(spec, lambda: load_tokenizer(resolve_model(spec).path))
+
+    def model_info(self, spec: str) -> ModelInfo:
+        return inspect_model(spec)
+
+    def coverage(self, spec: str, source: str, text_column: str) -> Coverage:
+        frame = load_table(source)
+        if text_column not in frame.columns:
+            raise DataError(f"The data has no column '{text_column}'; map the text column on the Data tab.")
+        return tokenizer_coverage(self.tokenizer(spec), frame[text_column].astype(str).tolist())
+
+    def plan(self, cfg: RunConfig) -> tuple[int, int, MemoryEstimate]:
+        """Trainable and total parameters and the memory estimate, before any training starts."""
+        from engine.methods import apply_method
+        from engine.tasks import get_task
+
+        task = get_task(cfg.task)
+        path = resolve_model(cfg.model.name_or_path).path
+        model = apply_method(task.build_model(path, ["a", "b"]), cfg.method, path)
+        trainable, total = count_parameters(model)
+        config = model.config
+        memory = estimate_memory(total, trainable, getattr(config, "hidden_size", 0),
+                                 getattr(config, "num_hidden_layers", 0), cfg.train.train_batch_size,
+                                 cfg.model.max_length)
+        return trainable, total, memory
+
+    # runs -------------------------------------------------------------------------------------
+    def start(self, cfg: RunConfig) -> RunRecord:
+        # Problems we can see now fail here, with the form still open, not later in the child.
+        resolve_source(cfg.data.train_file)
+        check_precision(cfg.train.device, cfg.train.precision)
+        return self.manager.start(cfg)
+
+    def write_config(self, cfg: RunConfig) -> Path:
+        """Save a config under a name derived from its content, for download and the CLI."""
+        text = cfg.to_yaml()
+        folder = self.root / "configs"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"tunebench-{hashlib.sha256(text.encode()).hexdigest()[:10]}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def stop(self, run_id: str) -> None:
+        self.manager.stop(run_id)
+
+    def resume(self, run_id: str, checkpoint: str = "") -> RunRecord:
+        return self.manager.resume(run_id, checkpoint)
+
+    def runs(self) -> list[RunRecord]:
+        return self.manager.list()
+
+    def run(self, run_id: str) -> RunRecord:
+        return self.manager.get(run_id)
+
+    def events(self, run_id: str, offset: int = 0) -> tuple[list[dict], int]:
+        return EventLog(self.manager.store.get(run_id).run_dir).read(offset)
+
+    def has_report(self, run_id: str) -> bool:
+        return (Path(self.manager.store.get(run_id).run_dir) / REPORT_FILE).exists()
+
+    def report(self, run_id: str) -> EvalReport:
+        return EvalReport.load(self.manager.store.get(run_id).run_dir)
+
+    def config(self, run_id: str) -> RunConfig:
+        return self.manager.config(run_id)
+
+    # predictions ------------------------------------------------------------------------------
+    def predictor(self, run_id: str) -> Predictor:
+        run_dir = self.manager.store.get(run_id).run_dir
+        return self._predictors.get(("run", run_id), lambda: Predictor.from_run(run_dir))
+
+    def base_predictor(self, run_id: str) -> Predictor:
+        cfg, tuned = self.config(run_id), self.predictor(run_id)
+        return self._predictors.get(("base", run_id), lambda: Predictor.from_base(
+            cfg.model.name_or_path, cfg.task, tuned.labels, cfg.model.max_length))
+
+    def predict_table(self, run_id: str, source: str, text_column: str = "") -> pd.DataFrame:
+        """Predictions for every row of a file; the text column defaults to the run's."""
+        frame = load_table(source)
+        column = text_column or self.config(run_id).data.text_column
+        if column not in frame.columns:
+            column = guess_columns(frame)[0]
+        texts = frame[column].fillna("").astype(str).tolist()
+        return predictions_frame(texts, self.predictor(run_id).predict(texts))
+
+    def save_predictions(self, run_id: str, table: pd.DataFrame) -> Path:
+        path = self.root / "predictions" / f"predictions-{run_id}.csv"
+        path.parent.mkdir(exist_ok=True)
+        table.to_csv(path, index=False, encoding="utf-8-sig")  # utf-8-sig: Excel shows Chinese correctly
+        return path
+
+
+def predictions_frame(texts: list[str], predictions: list[dict]) -> pd.DataFrame:
+    rows = [{"text": t, "label": p["label"], "confidence": round(max(p["probs"].values()), 4),
+             **{f"p({k})": round(v, 4) for k, v in p["probs"].items()}} for t, p in zip(texts, predictions)]
+    return pd.DataFrame(rows)
+
+
+def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
+    """The text column is the one with the longest strings; the label column has the fewest values."""
+    columns = [str(c) for c in frame.columns]
+    if not columns:
+        raise DataError("The table has no columns.")
+    sample = frame.head(500)
+    lengths = {c: sample[c].astype(str).str.len().mean() for c in columns}
+    text = max(columns, key=lambda c: lengths[c])
+    others = [c for c in columns if c != text]
+    if not others:
+        return text, text
+    label = min(others, key=lambda c: (sample[c].nunique() < 2, sample[c].nunique()))
+    return text, label

@@ -1,0 +1,39 @@
+"""Start Tunebench: python launch.py [--host H] [--port N] [--share] [--auth USER:PASS] [--runs DIR]."""
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+MAX_UPLOAD = "200mb"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Tunebench: fine-tune Transformers models in the browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for a Space)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--auth", default=None, metavar="USER:PASS", help="ask for this login")
+    parser.add_argument("--runs", default=None, help="folder for runs (default: ./runs or $TUNEBENCH_RUNS)")
+    args = parser.parse_args(argv)
+    if args.auth and ":" not in args.auth:
+        parser.error("--auth must look like USER:PASS")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    from engine.studio import Studio
+    from ui.app import build_app, css
+
+    app = build_app(Studio(args.runs))
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    app.queue(default_concurrency_limit=4).launch(
+        server_name=args.host, server_port=args.port, share=args.share, auth=auth, css=css(),
+        max_file_size=MAX_UPLOAD, footer_links=["api", "settings"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""build_app(): the header, the six tabs, and the wiring between them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from engine.studio import Studio
+from engine.tasks import task_names
+from ui import api
+from ui.context import Context, new_session
+from ui.form import Form
+from ui.i18n import LANGUAGES, Translator, language_from_header
+from ui.tabs import data, evaluate, model, params, playground, train
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+@dataclass
+class Tabs:
+    data: data.DataTab
+    model: model.ModelTab
+    params: params.ParamsTab
+    train: train.TrainTab
+    evaluate: evaluate.EvaluateTab
+    playground: playground.PlaygroundTab
+
+
+def build_app(studio: Studio | None = None) -> gr.Blocks:
+    studio = studio or Studio()
+    tr, form = Translator(), Form()
+    with gr.Blocks(title="Tunebench") as app:
+        ctx = Context(studio, tr, form, gr.State(new_session), app)
+        language = _header(ctx)
+        tabs = _tabs(ctx)
+        _wire(ctx, tabs)
+        api.register(studio)
+        language.change(_switch_language(tr), [language, ctx.state], [ctx.state, *tr.components],
+                        show_progress="hidden")
+        app.load(_on_load(studio, tabs), ctx.state,
+                 [ctx.state, language, tabs.train.run, tabs.evaluate.run, tabs.playground.run])
+    app.tunebench_tabs = tabs  # components by attribute, for tests and embedding
+    return app
+
+
+def _header(ctx: Context) -> gr.Radio:
+    with gr.Row(elem_id="header"):
+        ctx.tr.bind(gr.Markdown(elem_id="title"), "title", attr="value")
+        language = gr.Radio(list(LANGUAGES), value="English", show_label=False, container=False,
+                            elem_id="language", scale=0, min_width=180)
+    ctx.tr.bind(gr.Markdown(elem_id="subtitle"), "subtitle", attr="value")
+    return language
+
+
+def _tabs(ctx: Context) -> Tabs:
+    tr = ctx.tr
+    with gr.Tabs():
+        with tr.bind(gr.Tab(id="data"), "tab_data"):
+            ctx.form.bind("", "task", tr.bind(gr.Dropdown(task_names(), value="text_classification"), "task"))
+            data_tab = data.build(ctx)
+        with tr.bind(gr.Tab(id="model"), "tab_model"):
+            model_tab = model.build(ctx)
+        with tr.bind(gr.Tab(id="params"), "tab_params"):
+            params_tab = params.build(ctx)
+        with tr.bind(gr.Tab(id="train"), "tab_train"):
+            train_tab = train.build(ctx)
+        with tr.bind(gr.Tab(id="evaluate"), "tab_evaluate"):
+            evaluate_tab = evaluate.build(ctx)
+        with tr.bind(gr.Tab(id="playground"), "tab_playground"):
+            playground_tab = playground.build(ctx)
+    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab)
+
+
+def _wire(ctx: Context, tabs: Tabs) -> None:
+    data.wire(ctx, tabs.data, tabs.model.spec)
+    model.wire(ctx, tabs.model, tabs.data.source, tabs.data.text_column)
+    params.wire(ctx, tabs.params)
+    train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
+    evaluate.wire(ctx, tabs.evaluate)
+    playground.wire(ctx, tabs.playground)
+
+
+def _switch_language(tr: Translator) -> Any:
+    def switch(choice: str, session: dict) -> tuple:
+        session["lang"] = LANGUAGES.get(choice, "en")
+        return (session, *tr.updates(session["lang"]))
+    return switch
+
+
+def _on_load(studio: Studio, tabs: Tabs) -> Any:
+    def load(session: dict, request: gr.Request) -> tuple:
+        """Speak the browser's language and show the latest run with its whole history."""
+        lang = language_from_header(request.headers.get("accept-language", "") if request else "")
+        choices = train.run_choices(studio)
+        latest = choices[0][1] if choices else None
+        session = train.watch(session, latest or "")
+        label = next(name for name, code in LANGUAGES.items() if code == lang)
+        runs = gr.update(choices=choices, value=latest)
+        return session, label, runs, runs, runs
+    return load
+
+
+def css() -> str:
+    return (ASSETS / "style.css").read_text(encoding="utf-8")

@@ -1,0 +1,30 @@
+"""What every tab builder receives: the engine facade, the translator, the run form and the session state."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from engine.runs.events import History
+from engine.studio import Studio
+from ui.form import Form
+from ui.i18n import Translator, text
+
+
+def new_session() -> dict[str, Any]:
+    """Per-browser-session state: language, the run being watched and how much of its log was read."""
+    return {"lang": "en", "run_id": "", "offset": 0, "history": History()}
+
+
+@dataclass
+class Context:
+    studio: Studio
+    tr: Translator
+    form: Form
+    state: gr.State
+    app: gr.Blocks
+
+    @staticmethod
+    def text(key: str, lang: str) -> str:
+        return text(key, lang)

@@ -1,0 +1,56 @@
+"""Evaluate tab: held-out metrics, confusion matrix, per-class table and the most confident mistakes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from ui import charts
+from ui.context import Context
+from ui.errors import guarded
+
+
+@dataclass
+class EvaluateTab:
+    run: gr.Dropdown
+    summary: gr.Markdown
+    metrics: gr.Dataframe
+    confusion: gr.Plot
+    per_class: gr.Dataframe
+    worst: gr.Dataframe
+
+
+def build(ctx: Context) -> EvaluateTab:
+    tr = ctx.tr
+    run = tr.bind(gr.Dropdown(choices=[], value=None), "run")
+    summary = gr.Markdown(elem_id="eval-summary")
+    with gr.Row():
+        metrics = tr.bind(gr.Dataframe(interactive=False), "metrics")
+        confusion = gr.Plot(show_label=False, elem_id="confusion-plot")
+    per_class = tr.bind(gr.Dataframe(interactive=False), "per_class")
+    worst = tr.bind(gr.Dataframe(interactive=False, wrap=True), "worst")
+    return EvaluateTab(run, summary, metrics, confusion, per_class, worst)
+
+
+def wire(ctx: Context, tab: EvaluateTab) -> None:
+    outputs = [tab.summary, tab.metrics, tab.confusion, tab.per_class, tab.worst]
+    tab.run.change(_loader(ctx), [tab.run, ctx.state], outputs)
+
+
+def _loader(ctx: Context) -> Any:
+    @guarded
+    def load(run_id: str, session: dict) -> tuple:
+        text = lambda key: ctx.text(key, session["lang"])  # noqa: E731
+        if not run_id:
+            return "", None, None, None, None
+        if not ctx.studio.has_report(run_id):
+            return text("no_report"), None, None, None, None
+        report = ctx.studio.report(run_id)
+        metrics = pd.DataFrame([{"metric": k, "value": round(v, 4)} for k, v in report.metrics.items()])
+        per_class = pd.DataFrame(report.per_class).round(4)
+        worst = pd.DataFrame(report.worst, columns=["text", "true", "predicted", "confidence"])
+        summary = f"### {text('eval_on')} **{report.split}** ({report.rows:,} {text('rows')})"
+        return summary, metrics, charts.confusion_figure(report, text("confusion")), per_class, worst
+    return load

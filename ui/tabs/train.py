@@ -1,0 +1,159 @@
+"""Train tab: start, stop and resume runs; watch loss, metrics and progress live.
+
+Start returns at once with a run id; a gr.Timer tails the run's events.jsonl, so nothing here
+lives as long as the training, and closing the tab cannot stop or stall it.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from engine.runs.events import ENDED, History
+from engine.runs.store import RunRecord
+from engine.studio import Studio
+from ui import charts
+from ui.context import Context
+from ui.errors import guarded
+
+TICK_S = 1.0
+LOG_LINES = 200
+
+
+@dataclass
+class TrainTab:
+    name: gr.Textbox
+    start: gr.Button
+    stop: gr.Button
+    resume: gr.Button
+    run: gr.Dropdown
+    refresh: gr.Button
+    progress: gr.HTML
+    loss_plot: gr.Plot
+    metrics_plot: gr.Plot
+    log: gr.Textbox
+    timer: gr.Timer
+
+
+def build(ctx: Context) -> TrainTab:
+    tr = ctx.tr
+    with gr.Row():
+        name = ctx.form.bind("", "name", tr.bind(gr.Textbox(max_length=80, scale=2), "run_name"))
+        start = tr.bind(gr.Button(variant="primary", scale=1), "start", attr="value")
+        stop = tr.bind(gr.Button(variant="stop", scale=1), "stop", attr="value")
+        resume = tr.bind(gr.Button(scale=1), "resume", attr="value")
+    with gr.Row():
+        run = tr.bind(gr.Dropdown(choices=[], value=None, scale=4), "run")
+        refresh = tr.bind(gr.Button(scale=1, size="sm"), "refresh", attr="value")
+    progress = gr.HTML(elem_id="progress")
+    with gr.Row():
+        loss_plot = gr.Plot(show_label=False, elem_id="loss-plot")
+        metrics_plot = gr.Plot(show_label=False, elem_id="metrics-plot")
+    log = tr.bind(gr.Textbox(lines=10, max_lines=10, interactive=False, autoscroll=True, elem_id="run-log"), "run_log")
+    timer = gr.Timer(TICK_S)
+    return TrainTab(name, start, stop, resume, run, refresh, progress, loss_plot, metrics_plot, log, timer)
+
+
+def run_choices(studio: Studio) -> list[tuple[str, str]]:
+    return [(_run_label(r), r.id) for r in studio.runs()]
+
+
+def _run_label(record: RunRecord) -> str:
+    metric = f" · {record.best_metric_name} {record.best_metric:.3f}" if record.best_metric is not None else ""
+    return f"{record.name} · {record.status} · {record.model.removeprefix('packaged:')}{metric}"
+
+
+def watch(session: dict, run_id: str) -> dict:
+    """Point the session at a run and forget what was drawn for the previous one."""
+    session.update(run_id=run_id, offset=0, history=History())
+    return session
+
+
+def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
+    studio, state = ctx.studio, ctx.state
+    drawn = [tab.progress, tab.loss_plot, tab.metrics_plot, tab.log]
+
+    @guarded
+    def start(session: dict, *values: Any) -> tuple:
+        record = studio.start(ctx.form.to_config(list(values)))
+        gr.Info(ctx.text("started", session["lang"]))
+        return watch(session, record.id), gr.update(choices=run_choices(studio), value=record.id)
+
+    @guarded
+    def stop(session: dict) -> None:
+        studio.stop(_current(session, ctx))
+        gr.Info(ctx.text("stopping", session["lang"]))
+
+    @guarded
+    def resume(session: dict) -> tuple:
+        record = studio.resume(_current(session, ctx))
+        gr.Info(ctx.text("resuming", session["lang"]))
+        return session, gr.update(choices=run_choices(studio), value=record.id)
+
+    @guarded
+    def pick(session: dict, run_id: str) -> tuple:
+        return redraw(watch(session, run_id or ""), studio)
+
+    tab.start.click(start, [state, *ctx.form.components], [state, tab.run])
+    tab.stop.click(stop, state, None)
+    tab.resume.click(resume, state, [state, tab.run])
+    tab.run.input(pick, [state, tab.run], [state, *drawn])
+    tab.refresh.click(lambda: gr.update(choices=run_choices(studio)), None, tab.run)
+    tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, *run_selectors], show_progress="hidden")
+
+
+def _current(session: dict, ctx: Context) -> str:
+    if not session["run_id"]:
+        raise gr.Error(ctx.text("no_run", session["lang"]))
+    return session["run_id"]
+
+
+def _ticker(studio: Studio) -> Any:
+    def tick(session: dict) -> tuple:
+        skip = (gr.skip(),) * 8
+        if not session["run_id"]:
+            return skip
+        history: History = session["history"]
+        was = history.status
+        if not _read_new(session, studio):
+            if history.status not in ENDED:
+                studio.run(session["run_id"])  # notices a dead process, which then logs "interrupted"
+            return skip
+        drawn = redraw(session, studio, read=False)
+        if history.status != was and history.status in ENDED:
+            runs = gr.update(choices=run_choices(studio))
+            return (*drawn, runs, *(gr.update(choices=run_choices(studio), value=session["run_id"]),) * 2)
+        return (*drawn, gr.skip(), gr.skip(), gr.skip())
+    return tick
+
+
+def _read_new(session: dict, studio: Studio) -> bool:
+    events, session["offset"] = studio.events(session["run_id"], session["offset"])
+    return session["history"].update(events)
+
+
+def redraw(session: dict, studio: Studio, read: bool = True) -> tuple:
+    if not session["run_id"]:
+        return session, "", None, None, ""
+    if read:
+        _read_new(session, studio)
+    history: History = session["history"]
+    return (session, progress_html(history), charts.loss_figure(history), charts.metrics_figure(history),
+            "\n".join(history.log_lines[-LOG_LINES:]))
+
+
+def progress_html(history: History) -> str:
+    p = history.progress
+    step, total = p.get("step", 0), p.get("max_steps") or 0
+    percent = 100.0 if history.status == "finished" else (100 * step / total if total else 0)
+    eta = p.get("eta_s")
+    eta_text = f"{int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "–"
+    details = (f"step {step}/{total} · epoch {p.get('epoch', 0):.2f} · {p.get('samples_per_s', 0):.1f} samples/s"
+               f" · ETA {eta_text}")
+    message = f"<div class='tb-message'>{html.escape(history.message)}</div>" if history.message else ""
+    return (f"<div class='tb-progress' data-status='{history.status}'>"
+            f"<div class='tb-status'>{html.escape(history.status)}</div>"
+            f"<div class='tb-bar'><div class='tb-fill' style='width:{percent:.1f}%'></div></div>"
+            f"<div class='tb-details'>{details}</div>{message}</div>")
