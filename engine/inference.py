@@ -87,3 +87,25 @@ def evaluate_run(run_dir: str | Path) -> EvalReport:
     report = evaluate_frame(Predictor.from_run(run_dir), frame, cfg, split)
     report.save(run_dir)
     return report
+
+
+MERGED_DIR = "merged"
+
+
+def merge_adapter(run_dir: str | Path) -> Path:
+    """Fold a LoRA/IA3 adapter into its base weights and save a plain transformers model folder."""
+    run_dir = Path(run_dir)
+    if not (run_dir / MODEL_DIR / ADAPTER_FILE).exists():
+        raise RunError("This run trained the model's own weights, so its model folder is already a full model.")
+    predictor = Predictor.from_run(run_dir)
+    if not hasattr(predictor.model, "merge_and_unload"):
+        raise RunError("This kind of adapter cannot be merged into the model.")
+    try:
+        merged = predictor.model.merge_and_unload()
+    except (AttributeError, ValueError, NotImplementedError) as exc:  # e.g. prompt tuning has nothing to merge
+        raise RunError(f"This adapter cannot be merged into the model ({exc}); use it as an adapter.") from exc
+    target = run_dir / MERGED_DIR
+    merged.save_pretrained(str(target))
+    predictor.tokenizer.save_pretrained(str(target))
+    save_labels(target, predictor.labels)
+    return target

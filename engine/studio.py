@@ -19,11 +19,11 @@ from engine.data import DataReport, inspect_frame, load_table, resolve_source
 from engine.errors import DataError
 from engine.evaluation import REPORT_FILE, EvalReport
 from engine.hardware import check_precision
-from engine.inference import Predictor
+from engine.inference import Predictor, merge_adapter
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import Coverage, ModelInfo, inspect_model, load_tokenizer, resolve_model, tokenizer_coverage
 from engine.runs.events import EventLog
-from engine.runs.manager import RunManager
+from engine.runs.manager import CHECKPOINT_DIR, RunManager
 from engine.runs.store import RunRecord
 
 PREVIEW_ROWS = 20
@@ -169,6 +169,15 @@ class Studio:
             column = guess_columns(frame)[0]
         texts = frame[column].fillna("").astype(str).tolist()
         return predictions_frame(texts, self.predictor(run_id).predict(texts))
+
+    def merge(self, run_id: str) -> Path:
+        return merge_adapter(self.manager.store.get(run_id).run_dir)
+
+    def checkpoints(self, run_id: str) -> list[str]:
+        """Saved checkpoints of a run, oldest first, for choosing where to resume."""
+        folder = Path(self.manager.store.get(run_id).run_dir) / CHECKPOINT_DIR
+        found = folder.glob("checkpoint-*") if folder.exists() else []
+        return [str(p) for p in sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[1]))]
 
     def save_predictions(self, run_id: str, table: pd.DataFrame) -> Path:
         path = self.root / "predictions" / f"predictions-{run_id}.csv"

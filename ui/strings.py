@@ -143,6 +143,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "resume": ("↻ Resume", "↻ 继续训练"),
     "run": ("Run", "运行"),
     "refresh": ("Refresh", "刷新"),
+    "resume_from": ("Resume from", "从哪个检查点继续"),
+    "resume_from_help": ("last = the newest complete checkpoint.", "last = 最新的完整检查点。"),
     "run_log": ("Run log", "运行日志"),
     "started": ("Training started; it keeps running if you close this tab.", "训练已开始；关闭此页面也不会中断。"),
     "stopping": ("Stopping: the run saves and ends after the current step.", "正在停止：当前步完成后保存并结束。"),
@@ -154,6 +156,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "worst": ("Most confident mistakes", "最自信的错误"),
     "confusion": ("Confusion matrix", "混淆矩阵"),
     "eval_on": ("Scores on the held-out split", "留出集上的分数："),
+    "merge": ("Merge adapter into a full model", "把适配器合并为完整模型"),
+    "merged": ("Merged model saved to", "合并后的模型已保存到"),
     "no_report": ("This run has no evaluation yet: it has not finished.", "该运行还没有评估结果：尚未完成。"),
     # playground tab
     "input_text": ("Text", "文本"),

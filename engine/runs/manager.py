@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILE = "config.yaml"
 STOP_FILE = "STOP"
 LOG_FILE = "train.log"
+CHECKPOINT_DIR = "checkpoints"
 
 
 def default_runs_root() -> Path:

@@ -20,6 +20,8 @@ class EvaluateTab:
     confusion: gr.Plot
     per_class: gr.Dataframe
     worst: gr.Dataframe
+    merge: gr.Button
+    merged: gr.Markdown
 
 
 def build(ctx: Context) -> EvaluateTab:
@@ -31,12 +33,23 @@ def build(ctx: Context) -> EvaluateTab:
         confusion = gr.Plot(show_label=False, elem_id="confusion-plot")
     per_class = tr.bind(gr.Dataframe(interactive=False), "per_class")
     worst = tr.bind(gr.Dataframe(interactive=False, wrap=True), "worst")
-    return EvaluateTab(run, summary, metrics, confusion, per_class, worst)
+    with gr.Row():
+        merge = tr.bind(gr.Button(scale=0), "merge", attr="value")
+        merged = gr.Markdown()
+    return EvaluateTab(run, summary, metrics, confusion, per_class, worst, merge, merged)
 
 
 def wire(ctx: Context, tab: EvaluateTab) -> None:
     outputs = [tab.summary, tab.metrics, tab.confusion, tab.per_class, tab.worst]
     tab.run.change(_loader(ctx), [tab.run, ctx.state], outputs)
+
+    @guarded
+    def merge(run_id: str, session: dict) -> str:
+        if not run_id:
+            raise gr.Error(ctx.text("choose_run", session["lang"]))
+        return f"✅ {ctx.text('merged', session['lang'])}: `{ctx.studio.merge(run_id)}`"
+
+    tab.merge.click(merge, [tab.run, ctx.state], tab.merged)
 
 
 def _loader(ctx: Context) -> Any:

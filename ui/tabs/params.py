@@ -29,6 +29,8 @@ class ParamsTab:
     batch: gr.Dropdown
     accumulation: gr.Slider
     effective_batch: gr.Markdown
+    device: gr.Radio
+    precision: gr.Radio
     status: gr.Markdown
     yaml: gr.Code
     cli: gr.Code
@@ -44,7 +46,7 @@ def build(ctx: Context) -> ParamsTab:
             batch, accumulation, effective = _schedule(ctx)
             _evaluation(ctx)
             method, lora, prompt, top = _method(ctx)
-            _hardware(ctx)
+            device, precision = _hardware(ctx)
         with gr.Column(scale=2):
             status = gr.Markdown(elem_id="config-status")
             yaml = ctx.tr.bind(gr.Code(language="yaml", interactive=False, max_lines=30), "config_yaml")
@@ -54,8 +56,8 @@ def build(ctx: Context) -> ParamsTab:
                 upload = ctx.tr.bind(gr.UploadButton(file_types=[".yaml", ".yml"]), "upload_yaml", attr="label")
             estimate = ctx.tr.bind(gr.Button(), "estimate", attr="value")
             plan = gr.Markdown(elem_id="plan")
-    return ParamsTab(method, lora, prompt, top, batch, accumulation, effective, status, yaml, cli, download,
-                     upload, estimate, plan)
+    return ParamsTab(method, lora, prompt, top, batch, accumulation, effective, device, precision, status, yaml,
+                     cli, download, upload, estimate, plan)
 
 
 def _schedule(ctx: Context) -> tuple[gr.Dropdown, gr.Slider, gr.Markdown]:
@@ -129,13 +131,15 @@ def _method(ctx: Context) -> tuple[gr.Radio, gr.Group, gr.Group, gr.Group]:
     return method, lora, prompt, top
 
 
-def _hardware(ctx: Context) -> None:
+def _hardware(ctx: Context) -> tuple[gr.Radio, gr.Radio]:
     tr, form, d = ctx.tr, ctx.form, C.TrainConfig()
     with tr.bind(gr.Accordion(open=False), "hardware_section"):
         with gr.Row():
-            form.bind("train", "device", tr.bind(gr.Radio(available_devices(), value=d.device), "device"))
-            form.bind("train", "precision", tr.bind(gr.Radio(supported_precisions("auto"), value=d.precision), "precision"))
+            device = form.bind("train", "device", tr.bind(gr.Radio(available_devices(), value=d.device), "device"))
+            precision = form.bind("train", "precision",
+                                  tr.bind(gr.Radio(supported_precisions(d.device), value=d.precision), "precision"))
             form.bind("train", "gradient_checkpointing", tr.bind(gr.Checkbox(d.gradient_checkpointing), "grad_checkpointing"))
+    return device, precision
 
 
 def method_groups(kind: str) -> tuple:
@@ -147,6 +151,8 @@ def method_groups(kind: str) -> tuple:
 def wire(ctx: Context, tab: ParamsTab) -> None:
     form, state = ctx.form, ctx.state
     tab.method.change(method_groups, tab.method, [tab.lora_group, tab.prompt_group, tab.top_group])
+    tab.device.input(lambda device: gr.update(choices=supported_precisions(device), value="fp32"),
+                      tab.device, tab.precision)
     gr.on([tab.batch.change, tab.accumulation.change], _effective_batch(ctx), [tab.batch, tab.accumulation, state],
           tab.effective_batch)
     gr.on([c.change for c in form.components], _previewer(ctx), [state, *form.components],

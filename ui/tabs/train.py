@@ -19,6 +19,7 @@ from ui.context import Context
 from ui.errors import guarded
 
 TICK_S = 1.0
+LAST = "last"
 LOG_LINES = 200
 
 
@@ -28,6 +29,7 @@ class TrainTab:
     start: gr.Button
     stop: gr.Button
     resume: gr.Button
+    checkpoint: gr.Dropdown
     run: gr.Dropdown
     refresh: gr.Button
     progress: gr.HTML
@@ -46,6 +48,7 @@ def build(ctx: Context) -> TrainTab:
         resume = tr.bind(gr.Button(scale=1), "resume", attr="value")
     with gr.Row():
         run = tr.bind(gr.Dropdown(choices=[], value=None, scale=4), "run")
+        checkpoint = tr.bind(gr.Dropdown(choices=[LAST], value=LAST, scale=2), "resume_from")
         refresh = tr.bind(gr.Button(scale=1, size="sm"), "refresh", attr="value")
     progress = gr.HTML(elem_id="progress")
     with gr.Row():
@@ -53,7 +56,7 @@ def build(ctx: Context) -> TrainTab:
         metrics_plot = gr.Plot(show_label=False, elem_id="metrics-plot")
     log = tr.bind(gr.Textbox(lines=10, max_lines=10, interactive=False, autoscroll=True, elem_id="run-log"), "run_log")
     timer = gr.Timer(TICK_S)
-    return TrainTab(name, start, stop, resume, run, refresh, progress, loss_plot, metrics_plot, log, timer)
+    return TrainTab(name, start, stop, resume, checkpoint, run, refresh, progress, loss_plot, metrics_plot, log, timer)
 
 
 def run_choices(studio: Studio) -> list[tuple[str, str]]:
@@ -87,8 +90,8 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
         gr.Info(ctx.text("stopping", session["lang"]))
 
     @guarded
-    def resume(session: dict) -> tuple:
-        record = studio.resume(_current(session, ctx))
+    def resume(session: dict, checkpoint: str) -> tuple:
+        record = studio.resume(_current(session, ctx), "" if checkpoint == LAST else checkpoint)
         gr.Info(ctx.text("resuming", session["lang"]))
         return session, gr.update(choices=run_choices(studio), value=record.id)
 
@@ -98,8 +101,10 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
 
     tab.start.click(start, [state, *ctx.form.components], [state, tab.run])
     tab.stop.click(stop, state, None)
-    tab.resume.click(resume, state, [state, tab.run])
+    tab.resume.click(resume, [state, tab.checkpoint], [state, tab.run])
     tab.run.input(pick, [state, tab.run], [state, *drawn])
+    tab.run.change(guarded(lambda run_id: gr.update(choices=[LAST, *studio.checkpoints(run_id)] if run_id else [LAST],
+                                                    value=LAST)), tab.run, tab.checkpoint)
     tab.refresh.click(lambda: gr.update(choices=run_choices(studio)), None, tab.run)
     tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, *run_selectors], show_progress="hidden")
 

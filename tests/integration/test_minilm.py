@@ -1,0 +1,60 @@
+"""Integration: fine-tune the packaged MiniLM through the engine on real data (CPU, about a minute each)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from engine.evaluation import EvalReport
+from engine.inference import Predictor
+from engine.runs.store import RunStore
+from engine.train import run_training
+
+pytestmark = pytest.mark.slow
+SST2 = Path(__file__).resolve().parents[3] / "shared" / "data" / "sst2"  # beside the checkout
+
+
+def _train(root: Path, cfg: RunConfig) -> Path:
+    record = RunStore(root).create("integration", cfg.task, cfg.model.name_or_path, cfg.method.kind)
+    run_dir = Path(record.run_dir)
+    cfg.save(run_dir / "config.yaml")
+    assert run_training(run_dir).status == "finished"
+    return run_dir
+
+
+def _majority_share(frame: pd.DataFrame, column: str) -> float:
+    return frame[column].value_counts(normalize=True).max()
+
+
+@pytest.mark.skipif(not SST2.exists(), reason="../shared/data/sst2 is not present")
+def test_minilm_learns_sst2_well_above_majority(tmp_path: Path) -> None:
+    train = pd.read_csv(SST2 / "train.tsv", sep="\t").sample(n=1200, random_state=0)
+    dev = pd.read_csv(SST2 / "dev.tsv", sep="\t").sample(n=300, random_state=0)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    dev.to_csv(tmp_path / "dev.csv", index=False)
+    cfg = RunConfig(
+        name="sst2-minilm",
+        data=DataConfig(train_file=str(tmp_path / "train.csv"), validation_file=str(tmp_path / "dev.csv"),
+                        test_file=str(tmp_path / "dev.csv"), text_column="sentence", label_column="label"),
+        model=ModelConfig(max_length=64),
+        train=TrainConfig(num_train_epochs=1, train_batch_size=32, learning_rate=1e-4, save_total_limit=1))
+    run_dir = _train(tmp_path / "runs", cfg)
+    report = EvalReport.load(run_dir)
+    majority = _majority_share(dev, "label")
+    assert report.rows == 300
+    assert report.metrics["accuracy"] >= majority + 0.2, (report.metrics, majority)
+    assert sum(map(sum, report.confusion)) == 300
+    predictor = Predictor.from_run(run_dir)
+    good, bad = predictor.predict(["a moving, beautifully acted and funny film", "a dull , lifeless mess"])
+    assert (good["label"], bad["label"]) == ("1", "0")
+
+
+def test_minilm_learns_the_english_demo(tmp_path: Path) -> None:
+    cfg = RunConfig(name="demo-en", data=DataConfig(train_file="demo:reviews_en"),
+                    train=TrainConfig(num_train_epochs=3, save_total_limit=1))
+    run_dir = _train(tmp_path / "runs", cfg)
+    report = EvalReport.load(run_dir)
+    assert report.metrics["accuracy"] >= 0.75, report.metrics
+    assert report.labels == ["negative", "positive"]
