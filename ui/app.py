@@ -57,18 +57,18 @@ def _header(ctx: Context) -> gr.Radio:
 def _tabs(ctx: Context) -> Tabs:
     tr = ctx.tr
     with gr.Tabs():
-        with tr.bind(gr.Tab(id="data"), "tab_data"):
+        with tr.bind(gr.Tab(id="data", render_children=True), "tab_data"):
             ctx.form.bind("", "task", tr.bind(gr.Dropdown(task_names(), value="text_classification"), "task"))
             data_tab = data.build(ctx)
-        with tr.bind(gr.Tab(id="model"), "tab_model"):
+        with tr.bind(gr.Tab(id="model", render_children=True), "tab_model"):
             model_tab = model.build(ctx)
-        with tr.bind(gr.Tab(id="params"), "tab_params"):
+        with tr.bind(gr.Tab(id="params", render_children=True), "tab_params"):
             params_tab = params.build(ctx)
-        with tr.bind(gr.Tab(id="train"), "tab_train"):
+        with tr.bind(gr.Tab(id="train", render_children=True), "tab_train"):
             train_tab = train.build(ctx)
-        with tr.bind(gr.Tab(id="evaluate"), "tab_evaluate"):
+        with tr.bind(gr.Tab(id="evaluate", render_children=True), "tab_evaluate"):
             evaluate_tab = evaluate.build(ctx)
-        with tr.bind(gr.Tab(id="playground"), "tab_playground"):
+        with tr.bind(gr.Tab(id="playground", render_children=True), "tab_playground"):
             playground_tab = playground.build(ctx)
     return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab)
 
@@ -97,8 +97,9 @@ def _on_load(studio: Studio, tabs: Tabs) -> Any:
         latest = choices[0][1] if choices else None
         session = train.watch(session, latest or "")
         label = next(name for name, code in LANGUAGES.items() if code == lang)
-        runs = gr.update(choices=choices, value=latest)
-        return session, label, runs, runs, runs
+        # One update object per output: Gradio consumes an update as it applies it.
+        runs = [gr.update(choices=choices, value=latest) for _ in range(3)]
+        return session, label, *runs
     return load
 
 

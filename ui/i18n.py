@@ -5,6 +5,7 @@ component at once. Keys ending in `_help` are the tooltips (info) of the key wit
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,7 @@ class Translator:
     def bind(self, component: Any, key: str, attr: str = "label") -> Any:
         """Show `key` as the component's `attr` (label, value...) in the current language, and follow switches."""
         attrs = {attr: key}
-        if attr == "label" and f"{key}_help" in TEXT:
+        if attr == "label" and f"{key}_help" in TEXT and _takes_info(component):
             attrs["info"] = f"{key}_help"
         for name, k in attrs.items():
             setattr(component, name, self(k))
@@ -44,6 +45,11 @@ class Translator:
 
     def updates(self, lang: str) -> list[Any]:
         return [gr.update(**{name: text(k, lang) for name, k in attrs.items()}) for _, attrs in self.bindings]
+
+
+def _takes_info(component: Any) -> bool:
+    """Only some components show an info line (gr.File, for one, refuses the argument)."""
+    return "info" in inspect.signature(type(component).__init__).parameters
 
 
 def language_from_header(accept_language: str) -> str:

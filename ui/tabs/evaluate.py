@@ -26,7 +26,7 @@ class EvaluateTab:
 
 def build(ctx: Context) -> EvaluateTab:
     tr = ctx.tr
-    run = tr.bind(gr.Dropdown(choices=[], value=None), "run")
+    run = tr.bind(gr.Dropdown(choices=[], value=None, elem_id="eval-run"), "run")
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
         metrics = tr.bind(gr.Dataframe(interactive=False), "metrics")

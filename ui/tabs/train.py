@@ -129,7 +129,8 @@ def _ticker(studio: Studio) -> Any:
         drawn = redraw(session, studio, read=False)
         if history.status != was and history.status in ENDED:
             runs = gr.update(choices=run_choices(studio))
-            return (*drawn, runs, *(gr.update(choices=run_choices(studio), value=session["run_id"]),) * 2)
+            selected = [gr.update(choices=run_choices(studio), value=session["run_id"]) for _ in range(2)]
+            return (*drawn, runs, *selected)
         return (*drawn, gr.skip(), gr.skip(), gr.skip())
     return tick
 
