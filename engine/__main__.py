@@ -11,6 +11,7 @@ RUN is a run id or a run folder.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -33,20 +34,25 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description="Tunebench engine")
     parser.add_argument("--runs-root", default=None, help="folder of runs (default: $TUNEBENCH_RUNS or ./runs)")
+    # Also accepted after the command (`train CONFIG.yaml --runs-root DIR`); SUPPRESS keeps a value
+    # given before the command from being reset by the command's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--runs-root", default=argparse.SUPPRESS, help="folder of runs")
     sub = parser.add_subparsers(required=True)
-    train = sub.add_parser("train", help="train from a config YAML or a run dir")
+    add_parser = functools.partial(sub.add_parser, parents=[common])
+    train = add_parser("train", help="train from a config YAML or a run dir")
     train.add_argument("target", help="CONFIG.yaml or RUN_DIR")
     train.add_argument("--resume", nargs="?", const="last", default="",
                        help="resume from the last checkpoint, or from the given checkpoint folder")
     train.set_defaults(handler=_train)
-    evaluate = sub.add_parser("evaluate", help="score a run on its held-out split")
+    evaluate = add_parser("evaluate", help="score a run on its held-out split")
     evaluate.add_argument("run")
     evaluate.set_defaults(handler=_evaluate)
-    predict = sub.add_parser("predict", help="predict with a finished run")
+    predict = add_parser("predict", help="predict with a finished run")
     predict.add_argument("run")
     predict.add_argument("--text", action="append", required=True, help="a text to predict (repeatable)")
     predict.set_defaults(handler=_predict)
-    runs = sub.add_parser("runs", help="list runs")
+    runs = add_parser("runs", help="list runs")
     runs.set_defaults(handler=_runs)
     return parser
 
@@ -62,8 +68,6 @@ def _run_dir(args: argparse.Namespace, run: str) -> Path:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from engine.train import run_training
-
     target = Path(args.target)
     if target.is_file():
         cfg = RunConfig.load(target)
@@ -71,6 +75,8 @@ def _train(args: argparse.Namespace) -> int:
         cfg.save(Path(record.run_dir) / CONFIG_FILE)
         target = Path(record.run_dir)
         print(f"run {record.id} in {target}", flush=True)
+    from engine.train import run_training  # imports torch (seconds): after the config is known to be valid
+
     outcome = run_training(target, resume=args.resume)
     print(json.dumps({"status": outcome.status, outcome.metric_name: outcome.best_metric}))
     return 0

@@ -86,4 +86,6 @@ class StopCallback(TrainerCallback):
         if self.requested and not control.should_training_stop:
             self.log.append("stopping", step=state.global_step, detail="saving and stopping")
             control.should_training_stop = True
-            control.should_save = args.save_strategy != "no"
+            # With the epoch strategy the Trainer's epoch-end pass, which still runs after a stop, saves
+            # (and evaluates); saving here as well would write the same checkpoint twice.
+            control.should_save = args.save_strategy == "steps"

@@ -22,10 +22,10 @@ from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.methods import apply_method, count_parameters
 from engine.models import load_tokenizer, resolve_model
 from engine.runs.events import EventLog
+from engine.runs.manager import CHECKPOINT_DIR
 from engine.runs.store import RunRecord, RunStore
 from engine.tasks import Task, get_task
 
-CHECKPOINT_DIR = "checkpoints"
 
 
 @dataclass
