@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,10 @@ class EventCallback(TrainerCallback):
         elif "train_runtime" in logs:
             self.log.append("train_summary", values={**where, **logs})
 
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        # Early stopping and Stop end between throttled progress events; the bar must show where.
+        self.log.append("progress", **self.progress(state, time.monotonic()))
+
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.log.append("checkpoint", step=state.global_step, detail=f"checkpoint at step {state.global_step}")
 
@@ -75,7 +80,8 @@ class StopCallback(TrainerCallback):
         self.stop_file = Path(run_dir) / STOP_FILE
         self.log = log
         self.requested = False
-        signal.signal(signal.SIGTERM, self._on_signal)
+        if threading.current_thread() is threading.main_thread():  # signals can only be caught there
+            signal.signal(signal.SIGTERM, self._on_signal)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self.requested = True

@@ -120,7 +120,7 @@ def training_arguments(cfg: RunConfig, task: Task, output_dir: Path) -> Any:
         metric_for_best_model=_metric_name(cfg, task), greater_is_better=_greater_is_better(cfg, task),
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         fp16=t.precision == "fp16", bf16=t.precision == "bf16", use_cpu=t.device == "cpu",
-        gradient_checkpointing=t.gradient_checkpointing, report_to="none", disable_tqdm=True,
+        activation_checkpointing=t.gradient_checkpointing, report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, save_only_model=False)
 
 

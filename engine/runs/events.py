@@ -75,6 +75,8 @@ class History:
             self.evals = [row for row in self.evals if row["step"] <= step]
         if kind in ("started", "resumed", "train_begin"):
             self.status = "running"
+        elif kind == "starting":
+            self.status = "starting"
         elif kind == "stopping":
             self.status = "stopping"
         elif kind in ENDED:

@@ -58,6 +58,8 @@ class RunManager:
         (Path(record.run_dir) / STOP_FILE).touch()
 
     def _spawn(self, record: RunRecord, extra: list[str]) -> None:
+        # Said at once: the child needs seconds of imports before it can speak for itself.
+        EventLog(record.run_dir).append("starting", detail="resuming" if extra else "launching")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT),
                                                                         os.environ.get("PYTHONPATH")])))
         with open(Path(record.run_dir) / LOG_FILE, "ab") as log:

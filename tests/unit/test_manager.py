@@ -128,7 +128,7 @@ def test_start_spawns_a_child_that_writes_events_and_finishes(scenario: dict[str
     assert a.status == "running" and a.pid
     assert RunConfig.load(Path(a.run_dir) / "config.yaml") == scenario["cfg_a"]
     kinds = [e["kind"] for e in _events(a.run_dir) if e["kind"] != "progress"]
-    assert kinds[:3] == ["started", "model_ready", "train_begin"]
+    assert kinds[:4] == ["starting", "started", "model_ready", "train_begin"]  # "starting": said by the manager
     assert kinds[-3:] == ["train_summary", "test", "finished"]
     assert _events(a.run_dir, "started")[0]["pid"] == a.pid  # written by the child we spawned
     final = app.get(a.id)
