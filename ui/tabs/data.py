@@ -40,8 +40,12 @@ def build(ctx: Context) -> DataTab:
             upload = tr.bind(gr.File(file_types=list(SUPPORTED_EXTENSIONS), type="filepath"), "upload")
             source = form.bind("data", "train_file", tr.bind(gr.Textbox(demos[0], interactive=False), "source"))
             with gr.Row():
-                text_column = form.bind("data", "text_column", tr.bind(gr.Dropdown(choices=[]), "text_column"))
-                label_column = form.bind("data", "label_column", tr.bind(gr.Dropdown(choices=[]), "label_column"))
+                # allow_custom_value: a request sent just before an upload replaced the choices still carries
+                # the old column; Gradio would reject it with a raw error. The engine checks columns itself.
+                text_column = form.bind("data", "text_column",
+                                        tr.bind(gr.Dropdown(choices=[], allow_custom_value=True), "text_column"))
+                label_column = form.bind("data", "label_column",
+                                         tr.bind(gr.Dropdown(choices=[], allow_custom_value=True), "label_column"))
             with tr.bind(gr.Accordion(open=False), "split_section"):
                 _split_controls(ctx)
             with tr.bind(gr.Accordion(open=False), "separate_files"):
@@ -87,7 +91,7 @@ def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
     inspect = _inspector(ctx)
     # The demo is chosen from the start, so a page load previews it as a change of source would.
     gr.on([tab.source.change, ctx.app.load], _previewer(studio), tab.source,
-          [tab.preview, tab.text_column, tab.label_column]).then(
+          [tab.preview, tab.text_column, tab.label_column], trigger_mode="always_last").then(
         inspect, [tab.source, tab.text_column, tab.label_column, model_spec, ctx.state], shown)
     gr.on([tab.text_column.input, tab.label_column.input], inspect,
           [tab.source, tab.text_column, tab.label_column, model_spec, ctx.state], shown)

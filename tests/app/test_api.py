@@ -1,0 +1,143 @@
+"""The app's HTTP API through gradio_client: a whole run from YAML, reports, predictions and readable errors."""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+RUN_TIMEOUT_S = 120
+DEMO = "demo:reviews_en"
+
+
+def run_yaml(model: str, **train: Any) -> str:
+    settings = dict(max_steps=20, logging_steps=2, eval_strategy="steps", save_strategy="steps", eval_steps=10,
+                    save_steps=10, train_batch_size=16, eval_batch_size=64, learning_rate=1e-3, warmup=0,
+                    device="cpu", group_by_length=False)
+    settings.update(train)
+    return yaml.safe_dump({"name": "api-run", "data": {"train_file": DEMO},
+                           "model": {"name_or_path": model, "max_length": 32}, "train": settings})
+
+
+def app_error(call: Any) -> str:
+    """Call the endpoint, expect the app to refuse it, and return the message the client got."""
+    with pytest.raises(Exception) as info:
+        call()
+    message = str(info.value)
+    assert "Traceback" not in message and 'File "' not in message, message
+    return message
+
+
+@pytest.fixture(scope="module")
+def finished_run(client: Any, tiny_model: str) -> dict[str, Any]:
+    """Start a run through /start_run and poll /run_status until it ends; returns the last status."""
+    run_id = client.predict(run_yaml(tiny_model), api_name="/start_run")
+    assert isinstance(run_id, str) and run_id
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        status = client.predict(run_id, api_name="/run_status")
+        if status["status"] in ("finished", "stopped", "failed", "interrupted"):
+            break
+        if time.monotonic() > deadline:
+            pytest.fail(f"run {run_id} still {status['status']} after {RUN_TIMEOUT_S} s: {status}")
+        time.sleep(0.5)
+    assert status["status"] == "finished", status
+    return status
+
+
+def test_inspect_data_demo(client: Any) -> None:
+    report = client.predict(DEMO, "text", "label", api_name="/inspect_data")
+    assert report["rows"] == 320
+    assert len(report["label_counts"]) == 2
+    assert sum(report["label_counts"].values()) == 320
+    assert "lengths" not in report  # the per-text list stays on the server
+
+
+def test_inspect_data_missing_file_gives_the_engine_message(client: Any, tmp_path: Any) -> None:
+    missing = tmp_path / "nope.csv"
+    message = app_error(lambda: client.predict(str(missing), "text", "label", api_name="/inspect_data"))
+    assert "does not exist" in message and "nope.csv" in message
+
+
+def test_run_status_logs_train_losses_and_evals(finished_run: dict[str, Any]) -> None:
+    train, evals = finished_run["train"], finished_run["evals"]
+    assert [row["step"] for row in train] == list(range(2, 21, 2))
+    assert all(math.isfinite(row["loss"]) for row in train)
+    assert [row["step"] for row in evals] == [10, 20]
+    assert all("eval_accuracy" in row and "eval_loss" in row for row in evals)
+    assert finished_run["progress"]["step"] == 20
+    assert finished_run["best_metric"] is not None
+
+
+def test_run_report_confusion_covers_the_test_rows(client: Any, finished_run: dict[str, Any]) -> None:
+    report = client.predict(finished_run["id"], api_name="/run_report")
+    assert report["split"] == "test"
+    assert len(report["labels"]) == 2
+    assert report["rows"] > 0
+    assert sum(map(sum, report["confusion"])) == report["rows"]
+    assert 0.0 <= report["metrics"]["accuracy"] <= 1.0
+
+
+def test_predict_texts_uses_the_label_set(client: Any, finished_run: dict[str, Any]) -> None:
+    labels = set(client.predict(finished_run["id"], api_name="/run_report")["labels"])
+    texts = ["Great product, works perfectly.", "Broke after a day, a waste of money."]
+    predictions = client.predict(finished_run["id"], texts, api_name="/predict_texts")
+    assert len(predictions) == 2
+    for prediction in predictions:
+        assert prediction["label"] in labels
+        assert set(prediction["probs"]) == labels
+        assert sum(prediction["probs"].values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_list_runs_includes_the_run(client: Any, finished_run: dict[str, Any]) -> None:
+    runs = {run["id"]: run for run in client.predict(api_name="/list_runs")}
+    assert runs[finished_run["id"]]["status"] == "finished"
+
+
+def test_stop_finished_run_is_a_clear_error(client: Any, finished_run: dict[str, Any]) -> None:
+    message = app_error(lambda: client.predict(finished_run["id"], api_name="/stop_run"))
+    assert "not running" in message and "finished" in message
+
+
+def test_unknown_run_is_a_clear_error(client: Any) -> None:
+    message = app_error(lambda: client.predict("no-such-run", api_name="/run_status"))
+    assert "no-such-run" in message
+
+
+def test_invalid_yaml_names_the_field(client: Any, tiny_model: str) -> None:
+    bad = run_yaml(tiny_model, learning_rate="fast")
+    message = app_error(lambda: client.predict(bad, api_name="/start_run"))
+    assert "train.learning_rate" in message
+
+
+def test_unparsable_yaml_is_a_clear_error(client: Any) -> None:
+    message = app_error(lambda: client.predict("train: [unclosed", api_name="/start_run"))
+    assert "YAML" in message
+
+
+# ---- UI event endpoints (what the page calls) ---------------------------------------------------------
+
+def value(output: Any) -> Any:
+    """An event's output as the client returns it: a plain value, or a gr.update dict carrying one."""
+    return output.get("value") if isinstance(output, dict) and output.get("__type__") == "update" else output
+
+
+def test_data_preview_event_guesses_columns(client: Any) -> None:
+    preview, text_column, label_column = client.predict(DEMO, api_name="/preview")
+    assert preview["headers"] == ["text", "label"]
+    assert len(preview["data"]) == 20
+    assert (value(text_column), value(label_column)) == ("text", "label")
+    assert [choice[1] for choice in text_column["choices"]] == ["text", "label"]
+
+
+def test_language_switch_event_relabels(client: Any) -> None:
+    outputs = client.predict("中文", api_name="/switch")
+    assert "微调工作台" in value(outputs[0])  # the title Markdown takes the Chinese value
+    labels = [o.get("label") for o in outputs if isinstance(o, dict)]
+    assert "文本列" in labels and "Text column" not in labels
+    english = client.predict("English", api_name="/switch")
+    assert "微调工作台" not in value(english[0])
