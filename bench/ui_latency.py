@@ -77,22 +77,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def tiny_model(folder: Path) -> str:
-    """A 2-layer, 32-wide BERT with random weights and MiniLM's tokenizer (as tests/conftest.py builds it)."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from engine.models import resolve_model
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model("packaged:all-MiniLM-L6-v2").path)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
-
-
 def run_config(model: str, steps: int) -> Any:
     from engine.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 
@@ -156,6 +140,7 @@ def summarise(latencies: list[float], missing: int) -> dict[str, Any]:
 
 def main() -> None:
     args = parse_args()
+    from engine.models import save_tiny_bert
     from engine.studio import Studio
     from ui.app import build_app, css
     from ui.tabs.train import TICK_S
@@ -165,7 +150,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="tunebench-ui-latency-") as tmp:
         tmp_path = Path(tmp)
-        model = args.model or tiny_model(tmp_path / "tiny-bert")
+        model = args.model or save_tiny_bert(tmp_path / "tiny-bert")
         throttle_dir = tmp_path / "throttle"
         throttle_dir.mkdir()
         (throttle_dir / "sitecustomize.py").write_text(THROTTLE, encoding="utf-8")

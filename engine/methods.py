@@ -11,6 +11,11 @@ from engine.config import MethodConfig
 from engine.errors import ConfigError
 
 MethodBuilder = Callable[[Any, MethodConfig, str], Any]
+
+# Starting learning rates per method: adapters and frozen bodies train few weights from scratch and
+# need a larger step than full fine-tuning (1e-4 leaves a LoRA classifier at the majority class).
+RECOMMENDED_LR = {"full": 1e-4, "lora": 1e-3, "ia3": 3e-3, "prompt_tuning": 3e-2, "head_only": 3e-3,
+                  "top_layers": 2e-4}
 METHOD_BUILDERS: dict[str, MethodBuilder] = {}
 
 

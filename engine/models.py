@@ -192,3 +192,21 @@ def tokenizer_coverage(tokenizer: Any, texts: list[str], sample: int = 500) -> C
     return Coverage(texts=len(texts), tokens=tokens, unknown_tokens=unknown, unknown_share=share,
                     examples=[texts[i] for i in worst if counts[i]], readable=share < UNREADABLE_SHARE)
 
+
+
+def save_tiny_bert(folder: str | Path, seed: int = 0) -> str:
+    """A 2-layer, 32-wide BERT with random weights and MiniLM's tokenizer, saved as a local model folder.
+
+    It learns nothing useful about language; it trains in seconds, which is what tests and the
+    latency benchmark need.
+    """
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
+    torch.manual_seed(seed)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)

@@ -1,8 +1,10 @@
-"""Shared fixtures: a tiny random BERT (seconds to train) and isolated run folders."""
+"""Shared fixtures: a tiny random BERT (seconds to train), isolated run folders and live app servers."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
@@ -10,25 +12,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A 2-layer, 32-wide BERT with random weights and MiniLM's tokenizer, saved as a local folder."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from engine.models import save_tiny_bert
 
-    from engine.models import resolve_model
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model("packaged:all-MiniLM-L6-v2").path)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 @pytest.fixture()
@@ -36,3 +25,30 @@ def runs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "runs"
     monkeypatch.setenv("TUNEBENCH_RUNS", str(root))
     return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def serve_app() -> Iterator[Callable[[Path], str]]:
+    """Start the real app on 127.0.0.1 over a runs folder; returns its URL. Closed after the module."""
+    from engine.studio import Studio
+    from ui.app import build_app, css
+
+    apps = []
+
+    def serve(runs: Path) -> str:
+        app = build_app(Studio(runs))
+        port = free_port()
+        app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=css(),
+                           max_file_size="200mb", quiet=True)
+        apps.append(app)
+        return f"http://127.0.0.1:{port}/"
+
+    yield serve
+    for app in apps:
+        app.close()

@@ -111,8 +111,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "method_section": ("Fine-tuning method", "微调方法"),
     "method": ("Method", "方法"),
     "method_help": ("full: all weights · lora/ia3: small adapters · prompt_tuning: learned prompt · head_only / "
-                    "top_layers: freeze the rest", "full：全部参数 · lora/ia3：小型适配器 · prompt_tuning：可学习提示 · "
-                    "head_only / top_layers：冻结其余部分"),
+                    "top_layers: freeze the rest. Choosing one sets a learning rate that suits it.",
+                    "full：全部参数 · lora/ia3：小型适配器 · prompt_tuning：可学习提示 · head_only / top_layers：冻结其余部分。"
+                    "选择后会自动设置适合它的学习率。"),
     "lora_r": ("LoRA rank r", "LoRA 秩 r"),
     "lora_alpha": ("LoRA alpha", "LoRA alpha"),
     "lora_dropout": ("LoRA dropout", "LoRA dropout"),

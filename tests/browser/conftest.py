@@ -1,43 +1,23 @@
 """Browser fixtures: one live app per module and a headless Debian Chromium (never a downloaded one)."""
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from playwright.sync_api import expect
 
 expect.set_options(timeout=20_000)  # a shared 2-core machine: answers can take seconds
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # training children inherit it; see tests/unit/conftest.py
-os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from engine.studio import Studio
-    from ui.app import build_app, css
-
-    app = build_app(Studio(tmp_path_factory.mktemp("browser-runs")))
-    port = free_port()
-    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=css(),
-                       max_file_size="200mb", quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
+def server(tmp_path_factory: pytest.TempPathFactory, serve_app: Callable[[Path], str]) -> str:
+    return serve_app(tmp_path_factory.mktemp("browser-runs"))
 
 
 @pytest.fixture(scope="module")

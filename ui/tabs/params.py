@@ -10,6 +10,7 @@ from engine import config as C
 from engine.config import RunConfig
 from engine.errors import EngineError
 from engine.hardware import available_devices, supported_precisions
+from engine.methods import RECOMMENDED_LR
 from ui.context import Context
 from ui.errors import guarded
 
@@ -29,6 +30,7 @@ class ParamsTab:
     batch: gr.Dropdown
     accumulation: gr.Slider
     effective_batch: gr.Markdown
+    learning_rate: gr.Number
     device: gr.Radio
     precision: gr.Radio
     status: gr.Markdown
@@ -43,7 +45,7 @@ class ParamsTab:
 def build(ctx: Context) -> ParamsTab:
     with gr.Row():
         with gr.Column(scale=3):
-            batch, accumulation, effective = _schedule(ctx)
+            batch, accumulation, effective, learning_rate = _schedule(ctx)
             _evaluation(ctx)
             method, lora, prompt, top = _method(ctx)
             device, precision = _hardware(ctx)
@@ -56,11 +58,11 @@ def build(ctx: Context) -> ParamsTab:
                 upload = ctx.tr.bind(gr.UploadButton(file_types=[".yaml", ".yml"]), "upload_yaml", attr="label")
             estimate = ctx.tr.bind(gr.Button(), "estimate", attr="value")
             plan = gr.Markdown(elem_id="plan")
-    return ParamsTab(method, lora, prompt, top, batch, accumulation, effective, device, precision, status, yaml,
+    return ParamsTab(method, lora, prompt, top, batch, accumulation, effective, learning_rate, device, precision, status, yaml,
                      cli, download, upload, estimate, plan)
 
 
-def _schedule(ctx: Context) -> tuple[gr.Dropdown, gr.Slider, gr.Markdown]:
+def _schedule(ctx: Context) -> tuple[gr.Dropdown, gr.Slider, gr.Markdown, gr.Number]:
     tr, form, d = ctx.tr, ctx.form, C.TrainConfig()
     with tr.bind(gr.Accordion(open=True), "schedule_section"):
         with gr.Row():
@@ -74,7 +76,8 @@ def _schedule(ctx: Context) -> tuple[gr.Dropdown, gr.Slider, gr.Markdown]:
                                      tr.bind(gr.Slider(1, 64, value=d.gradient_accumulation_steps, step=1), "accumulation"))
         effective = gr.Markdown(elem_id="effective-batch")
         with gr.Row():
-            form.bind("train", "learning_rate", tr.bind(gr.Number(d.learning_rate, minimum=1e-8, maximum=1.0), "learning_rate"))
+            learning_rate = form.bind("train", "learning_rate",
+                                      tr.bind(gr.Number(d.learning_rate, minimum=1e-8, maximum=1.0), "learning_rate"))
             form.bind("train", "warmup", tr.bind(gr.Number(d.warmup, minimum=0, maximum=1_000_000), "warmup"))
             form.bind("train", "weight_decay", tr.bind(gr.Slider(0.0, 0.3, value=d.weight_decay, step=0.01), "weight_decay"))
         with gr.Row():
@@ -88,7 +91,7 @@ def _schedule(ctx: Context) -> tuple[gr.Dropdown, gr.Slider, gr.Markdown]:
         with gr.Row():
             form.bind("train", "padding", tr.bind(gr.Radio(list(C.PADDINGS), value=d.padding), "padding"))
             form.bind("train", "group_by_length", tr.bind(gr.Checkbox(d.group_by_length), "group_by_length"))
-    return batch, accumulation, effective
+    return batch, accumulation, effective, learning_rate
 
 
 def _evaluation(ctx: Context) -> None:
@@ -151,6 +154,8 @@ def method_groups(kind: str) -> tuple:
 def wire(ctx: Context, tab: ParamsTab) -> None:
     form, state = ctx.form, ctx.state
     tab.method.change(method_groups, tab.method, [tab.lora_group, tab.prompt_group, tab.top_group])
+    # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
+    tab.method.input(lambda kind: RECOMMENDED_LR[kind], tab.method, tab.learning_rate)
     tab.device.input(lambda device: gr.update(choices=supported_precisions(device), value="fp32"),
                       tab.device, tab.precision)
     gr.on([tab.batch.change, tab.accumulation.change], _effective_batch(ctx), [tab.batch, tab.accumulation, state],
