@@ -94,7 +94,8 @@ class MethodConfig:
     target_modules: list[str] = _help("Modules to adapt; empty picks them for the architecture.",
                                       default_factory=list)
     modules_to_save: list[str] = _help("Extra modules trained in full and saved with the adapter; "
-                                       "empty means the task head.", default_factory=list)
+                                       "empty means the task head (classifier, and the pooler of BERT-style "
+                                       "models).", default_factory=list)
     num_virtual_tokens: int = _help("Prompt tuning: number of learned virtual tokens.", default=20)
     prompt_init_text: str = _help("Prompt tuning: text to initialise the virtual tokens from; empty = random.",
                                   default="")

@@ -51,8 +51,12 @@ def _target_modules(model: Any, cfg: MethodConfig, mapping: dict[str, list[str]]
     return mapping.get(model.config.model_type, "all-linear")
 
 
-def _modules_to_save(cfg: MethodConfig) -> list[str] | None:
-    return list(cfg.modules_to_save) or None  # None lets PEFT keep the task head trainable
+def _modules_to_save(model: Any, cfg: MethodConfig) -> list[str] | None:
+    """What trains in full beside the adapter. PEFT always adds the classifier for this task; by default
+    the pooler joins it, for the reason given in _pooler."""
+    if cfg.modules_to_save:
+        return list(cfg.modules_to_save)
+    return ["pooler"] if _pooler(model) else None
 
 
 @register_method("lora")
@@ -63,7 +67,7 @@ def _lora(model: Any, cfg: MethodConfig, model_path: str) -> Any:
     config = LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
                         lora_dropout=cfg.lora_dropout, bias=cfg.lora_bias,
                         target_modules=_target_modules(model, cfg, targets),
-                        modules_to_save=_modules_to_save(cfg))
+                        modules_to_save=_modules_to_save(model, cfg))
     return _peft(model, config, get_peft_model)
 
 
@@ -79,7 +83,7 @@ def _ia3(model: Any, cfg: MethodConfig, model_path: str) -> Any:
         raise ConfigError("method.target_modules", f"IA3 has no defaults for {model.config.model_type}; "
                                                    "list the modules to adapt.")
     config = IA3Config(task_type=TaskType.SEQ_CLS, target_modules=target, feedforward_modules=ff,
-                       modules_to_save=_modules_to_save(cfg))
+                       modules_to_save=_modules_to_save(model, cfg))
     return _peft(model, config, get_peft_model)
 
 
@@ -108,9 +112,24 @@ def _freeze_body(model: Any) -> Any:
     return model
 
 
+def _unfreeze(modules: list[Any]) -> None:
+    for module in modules:
+        for param in module.parameters():
+            param.requires_grad = True
+
+
+def _pooler(model: Any) -> list[Any]:
+    """BERT-style poolers belong to the head: the classifier reads only their output, and sentence
+    encoders such as MiniLM never trained theirs, so a frozen pooler starves the classifier."""
+    pooler = getattr(getattr(model, model.base_model_prefix), "pooler", None)
+    return [pooler] if pooler is not None else []
+
+
 @register_method("head_only")
 def _head_only(model: Any, cfg: MethodConfig, model_path: str) -> Any:
-    return _freeze_body(model)
+    _freeze_body(model)
+    _unfreeze(_pooler(model))
+    return model
 
 
 @register_method("top_layers")
@@ -119,11 +138,7 @@ def _top_layers(model: Any, cfg: MethodConfig, model_path: str) -> Any:
     if cfg.top_layers > len(layers):
         raise ConfigError("method.top_layers", f"the model has only {len(layers)} layers.")
     _freeze_body(model)
-    body = getattr(model, model.base_model_prefix)
-    top = [*layers[-cfg.top_layers:], *([body.pooler] if getattr(body, "pooler", None) is not None else [])]
-    for module in top:
-        for param in module.parameters():
-            param.requires_grad = True
+    _unfreeze([*layers[-cfg.top_layers:], *_pooler(model)])
     return model
 
 

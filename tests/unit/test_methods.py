@@ -60,11 +60,14 @@ def _matching(names: set[str], pattern: str) -> set[str]:
 
 # For each method: the parameters allowed to change, and patterns of which some must change.
 EXPECTED: dict[str, tuple[str, list[str]]] = {
-    "lora": (r"lora_[AB]|classifier\.modules_to_save", [r"lora_A", r"lora_B", r"classifier\.modules_to_save"]),
-    "ia3": (r"ia3_l|classifier\.modules_to_save", [r"ia3_l", r"classifier\.modules_to_save"]),
+    "lora": (r"lora_[AB]|classifier\.modules_to_save|pooler\.modules_to_save",
+             [r"lora_A", r"lora_B", r"classifier\.modules_to_save", r"pooler\.modules_to_save"]),
+    "ia3": (r"ia3_l|classifier\.modules_to_save|pooler\.modules_to_save",
+            [r"ia3_l", r"classifier\.modules_to_save", r"pooler\.modules_to_save"]),
     "prompt_tuning": (r"prompt_encoder|classifier\.modules_to_save",
                       [r"prompt_encoder", r"classifier\.modules_to_save"]),
-    "head_only": (r"^classifier\.", [r"^classifier\.weight$", r"^classifier\.bias$"]),
+    "head_only": (r"^classifier\.|^bert\.pooler\.", [r"^classifier\.weight$", r"^classifier\.bias$",
+                                                        r"^bert\.pooler\."]),
     "top_layers": (rf"^classifier\.|^bert\.pooler\.|^bert\.encoder\.layer\.{2 - TOP}\.",
                    [r"^classifier\.", r"^bert\.pooler\.", rf"^bert\.encoder\.layer\.{2 - TOP}\.attention"]),
 }
