@@ -5,6 +5,7 @@
     python -m engine evaluate RUN               re-score a run on its held-out split
     python -m engine predict RUN --text "..."   predict with a finished run
     python -m engine runs                       list runs
+    python -m engine options                    every config setting, its default and meaning
 
 RUN is a run id or a run folder.
 """
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.set_defaults(handler=_predict)
     runs = add_parser("runs", help="list runs")
     runs.set_defaults(handler=_runs)
+    options = add_parser("options", help="every config setting with its default and meaning")
+    options.set_defaults(handler=_options)
     return parser
 
 
@@ -103,6 +106,20 @@ def _runs(args: argparse.Namespace) -> int:
     for record in _store(args).list():
         metric = f"{record.best_metric_name}={record.best_metric:.4f}" if record.best_metric is not None else ""
         print(f"{record.id}\t{record.status}\t{record.task}\t{record.model}\t{metric}")
+    return 0
+
+
+def _options(args: argparse.Namespace) -> int:
+    from dataclasses import MISSING, fields
+
+    from engine.config import DataConfig, MethodConfig, ModelConfig, TrainConfig, field_help
+
+    for section, cls in (("data", DataConfig), ("model", ModelConfig), ("method", MethodConfig),
+                         ("train", TrainConfig)):
+        print(f"{section}:")
+        for f in fields(cls):
+            default = f.default if f.default is not MISSING else f.default_factory()
+            print(f"  {f.name} (default {default!r}): {field_help(cls, f.name)}")
     return 0
 
 

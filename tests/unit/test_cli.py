@@ -107,3 +107,15 @@ def test_bad_yaml_exits_2_without_traceback(tmp_path: Path, text: str, message: 
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert RunStore(tmp_path / "runs").list() == []  # nothing was created for a config that cannot load
+
+
+def test_options_lists_every_setting_with_its_help(capsys: pytest.CaptureFixture) -> None:
+    from dataclasses import fields
+
+    from engine.config import TrainConfig
+
+    assert main(["options"]) == 0
+    out = capsys.readouterr().out
+    for f in fields(TrainConfig):
+        assert f"  {f.name} (default " in out
+    assert "learning_rate (default 0.0001): Peak learning rate." in out
