@@ -190,9 +190,9 @@ class TrainConfig:
                 and self.save_steps % self.eval_steps != 0):
             raise ConfigError("train.save_steps", "must be a multiple of eval_steps when the best model is "
                                                   "loaded at the end.")
-        if self.precision != "fp32" and self.device == "cpu":
-            raise ConfigError("train.precision", f"{self.precision} mixed precision needs a GPU; "
-                                                 "on the CPU choose fp32.")
+        if self.precision == "fp16" and self.device == "cpu":
+            raise ConfigError("train.precision", "fp16 mixed precision needs a GPU; on the CPU choose fp32 "
+                                                 "(or bf16 where the CPU supports it).")
 
 
 @dataclass

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from transformers import set_seed
+
 from engine.callbacks import EventCallback, StopCallback
 from engine.config import RunConfig
 from engine.data import PreparedData, load_splits
@@ -68,6 +70,7 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     labels = task.label_space(data.splits.train, cfg)
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
+    set_seed(cfg.train.seed)  # the new task head's first weights must follow the seed too
     model = apply_method(task.build_model(model_path, labels), cfg.method, model_path)
     _check_length_fits(cfg, model.config, tokenizer)
     trainable, total = count_parameters(model)

@@ -59,8 +59,6 @@ class TextClassification(Task):
         padding = "max_length" if cfg.train.padding == "max_length" else False
         enc = tokenizer(texts, truncation=True, max_length=cfg.model.max_length, padding=padding)
         columns = dict(enc)
-        # A precomputed length column spares the length-grouped sampler a pass over the data.
-        columns["length"] = [len(ids) for ids in enc["input_ids"]]
         label_column = cfg.data.label_column
         if label_column in frame.columns:
             index = {n: i for i, n in enumerate(labels)}
