@@ -156,10 +156,9 @@ def test_save_steps_must_be_multiple_of_eval_steps() -> None:
     assert TrainConfig(eval_strategy="steps", save_strategy="steps", eval_steps=10, save_steps=30).save_steps == 30
 
 
-@pytest.mark.parametrize("precision", ["fp16", "bf16"])
-def test_mixed_precision_on_cpu_is_refused(precision: str) -> None:
+def test_fp16_on_cpu_is_refused() -> None:
     with pytest.raises(ConfigError) as info:
-        TrainConfig(precision=precision, device="cpu")
+        TrainConfig(precision="fp16", device="cpu")
     assert info.value.field == "train.precision"
     assert "fp32" in str(info.value)
 
