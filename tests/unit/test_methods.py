@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pytest
 
 from engine.config import MethodConfig
-from engine.errors import ConfigError
+from engine.errors import ConfigError, RunError
 from engine.inference import ADAPTER_FILE, MODEL_DIR, Predictor
 from engine.methods import METHOD_BUILDERS, apply_method, count_parameters, estimate_memory
 from engine.runs.events import EventLog
@@ -144,6 +144,27 @@ def test_lora_run_saves_an_adapter_the_predictor_loads(run_config: Callable[...,
         # the trained head comes from the adapter: a freshly initialised head would differ between loads
         assert a["probs"] == pytest.approx(b["probs"], abs=1e-6)
     assert RunStore(tmp_path / "runs").get(record.id).method == "lora"
+    _merged_model_predicts_like_the_adapter(record.run_dir, texts, first)
+
+
+def _merged_model_predicts_like_the_adapter(run_dir: str, texts: list[str], expected: list[dict]) -> None:
+    from engine.inference import merge_adapter
+    from engine.models import load_tokenizer
+    from engine.tasks import get_task
+
+    merged = merge_adapter(run_dir)
+    assert (merged / "model.safetensors").is_file() and not (merged / ADAPTER_FILE).exists()
+    task = get_task("text_classification")
+    plain = Predictor(task, task.build_model(str(merged), LABELS), load_tokenizer(str(merged)), 32, LABELS)
+    for got, want in zip(plain.predict(texts), expected):
+        assert got["probs"] == pytest.approx(want["probs"], abs=1e-4)
+
+
+def test_merging_a_full_fine_tune_is_refused(trained_run: dict[str, Any]) -> None:
+    from engine.inference import merge_adapter
+
+    with pytest.raises(RunError, match="already a full model"):
+        merge_adapter(trained_run["record"].run_dir)
 
 
 @pytest.mark.slow

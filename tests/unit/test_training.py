@@ -118,6 +118,20 @@ def test_max_length_padding_trains(run_config, create_run, tmp_path: Path) -> No
     assert _kinds(record.run_dir)[-1] == "finished"
 
 
+@pytest.mark.parametrize("option", [{"gradient_checkpointing": True}, {"gradient_accumulation_steps": 3},
+                                    {"lr_scheduler": "cosine", "optim": "adafactor", "label_smoothing": 0.1}])
+def test_training_options_train(run_config, create_run, tmp_path: Path, option: dict[str, Any]) -> None:
+    cfg = run_config(max_steps=4, logging_steps=1, eval_strategy="no", save_strategy="no",
+                     load_best_model_at_end=False, **option)
+    record = create_run(tmp_path / "runs", cfg)
+    assert run_training(record.run_dir).status == "finished"
+    history = load_history(record.run_dir)
+    assert [row["step"] for row in history.train] == [1, 2, 3, 4]
+    assert all(math.isfinite(row["loss"]) for row in history.train)
+    begin = next(e for e in EventLog(record.run_dir).read()[0] if e["kind"] == "train_begin")
+    assert begin["effective_batch"] == cfg.train.train_batch_size * cfg.train.gradient_accumulation_steps
+
+
 @pytest.mark.slow
 def test_early_stopping_stops_when_the_metric_plateaus(run_config, create_run, tmp_path: Path) -> None:
     # A learning rate of 1e-8 leaves predictions unchanged, so the metric can never improve: with patience 1
