@@ -5,6 +5,7 @@ Used by the playground, the CLI, evaluation and (later) the API and labeling.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ class Predictor:
     def __init__(self, task: Task, model: Any, tokenizer: Any, max_length: int, labels: list[str]):
         self.task, self.model, self.tokenizer = task, model, tokenizer
         self.max_length, self.labels = max_length, labels
+        # One call at a time: the app shares predictors between sessions, and a fast tokenizer
+        # raises "Already borrowed" when two threads use it at once.
+        self._lock = threading.Lock()
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> "Predictor":
@@ -57,7 +61,8 @@ class Predictor:
             raise DataError("Type at least one text to predict.")
         if len(texts) > MAX_BATCH_TEXTS:
             raise DataError(f"At most {MAX_BATCH_TEXTS:,} texts can be predicted at once; got {len(texts):,}.")
-        return self.task.predict(self.model, self.tokenizer, texts, self.max_length)
+        with self._lock:
+            return self.task.predict(self.model, self.tokenizer, texts, self.max_length)
 
 
 def save_labels(model_dir: str | Path, labels: list[str]) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +21,11 @@ from engine.data import DataReport, inspect_frame, load_table, resolve_source
 from engine.errors import DataError
 from engine.evaluation import REPORT_FILE, EvalReport
 from engine.hardware import check_precision
-from engine.inference import Predictor, merge_adapter
+from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import Coverage, ModelInfo, inspect_model, load_tokenizer, resolve_model, tokenizer_coverage
 from engine.runs.events import EventLog
-from engine.runs.manager import CHECKPOINT_DIR, RunManager
+from engine.runs.manager import RunManager, complete_checkpoints
 from engine.runs.store import RunRecord
 
 PREVIEW_ROWS = 20
@@ -41,17 +43,20 @@ class TablePreview:
 
 
 class _LRU:
+    """A small cache shared by every browser session, hence the lock (loads happen at most once)."""
+
     def __init__(self, size: int):
-        self.size, self.items = size, OrderedDict()
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        value = self.items[key] = make()
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            value = self.items[key] = make()
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+            return value
 
 
 class Studio:
@@ -154,11 +159,11 @@ class Studio:
     # predictions ------------------------------------------------------------------------------
     def predictor(self, run_id: str) -> Predictor:
         run_dir = self.manager.store.get(run_id).run_dir
-        return self._predictors.get(("run", run_id), lambda: Predictor.from_run(run_dir))
+        return self._predictors.get(("run", run_id, _model_version(run_dir)), lambda: Predictor.from_run(run_dir))
 
     def base_predictor(self, run_id: str) -> Predictor:
         cfg, tuned = self.config(run_id), self.predictor(run_id)
-        return self._predictors.get(("base", run_id), lambda: Predictor.from_base(
+        return self._predictors.get(("base", run_id, tuple(tuned.labels)), lambda: Predictor.from_base(
             cfg.model.name_or_path, cfg.task, tuned.labels, cfg.model.max_length))
 
     def predict_table(self, run_id: str, source: str, text_column: str = "") -> pd.DataFrame:
@@ -174,16 +179,21 @@ class Studio:
         return merge_adapter(self.manager.store.get(run_id).run_dir)
 
     def checkpoints(self, run_id: str) -> list[str]:
-        """Saved checkpoints of a run, oldest first, for choosing where to resume."""
-        folder = Path(self.manager.store.get(run_id).run_dir) / CHECKPOINT_DIR
-        found = folder.glob("checkpoint-*") if folder.exists() else []
-        return [str(p) for p in sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[1]))]
+        """Complete checkpoints of a run, oldest first, for choosing where to resume."""
+        return [str(p) for p in complete_checkpoints(self.manager.store.get(run_id).run_dir)]
 
     def save_predictions(self, run_id: str, table: pd.DataFrame) -> Path:
-        path = self.root / "predictions" / f"predictions-{run_id}.csv"
+        # One file per request: two people predicting with the same run must not see each other's texts.
+        path = self.root / "predictions" / f"predictions-{run_id}-{uuid.uuid4().hex[:8]}.csv"
         path.parent.mkdir(exist_ok=True)
         table.to_csv(path, index=False, encoding="utf-8-sig")  # utf-8-sig: Excel shows Chinese correctly
         return path
+
+
+def _model_version(run_dir: str) -> float:
+    """Changes when a resumed run saves a new model, so the playground never serves the old one."""
+    labels = Path(run_dir) / MODEL_DIR / LABELS_FILE
+    return labels.stat().st_mtime if labels.exists() else 0.0
 
 
 def predictions_frame(texts: list[str], predictions: list[dict]) -> pd.DataFrame:

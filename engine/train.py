@@ -24,7 +24,7 @@ from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.methods import apply_method, count_parameters
 from engine.models import load_tokenizer, resolve_model
 from engine.runs.events import EventLog
-from engine.runs.manager import CHECKPOINT_DIR
+from engine.runs.manager import CHECKPOINT_DIR, complete_checkpoints
 from engine.runs.store import RunRecord, RunStore
 from engine.tasks import Task, get_task
 
@@ -65,9 +65,13 @@ def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
 
 def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome:
     task = get_task(cfg.task)
+    task.check_config(cfg)
     check_precision(cfg.train.device, cfg.train.precision)
     data = load_splits(cfg.data)
     labels = task.label_space(data.splits.train, cfg)
+    for frame in (data.splits.validation, data.splits.test):
+        task.check_split(frame, cfg, labels)
+    log.append("data_ready", **data_summary(data), detail=_data_detail(data))
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
     set_seed(cfg.train.seed)  # the new task head's first weights must follow the seed too
@@ -138,26 +142,16 @@ def _greater_is_better(cfg: RunConfig, task: Task) -> bool:
 def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | None:
     if not resume:
         return None
-    folder = run_dir / CHECKPOINT_DIR
-    path = _last_complete_checkpoint(folder) if resume == "last" else resume
+    if resume == "last":
+        complete = complete_checkpoints(run_dir)
+        path = str(complete[-1]) if complete else None
+    else:
+        path = resume
     if not path or not Path(path).is_dir():
         raise RunError("This run saved no checkpoint before it ended, so it cannot resume; start it again.")
     state = json.loads((Path(path) / "trainer_state.json").read_text(encoding="utf-8"))
     log.append("resumed", from_step=state["global_step"], detail=f"from step {state['global_step']}")
     return str(path)
-
-
-def _last_complete_checkpoint(folder: Path) -> str | None:
-    """The newest checkpoint the Trainer finished writing: a process killed while saving leaves a
-    folder without trainer_state.json (written last), and resuming from it would fail."""
-    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-
-    complete = {}
-    for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
-        step = path.name.rsplit("-", 1)[1]
-        if step.isdigit() and (path / "trainer_state.json").is_file():
-            complete[int(step)] = path
-    return str(complete[max(complete)]) if complete else None
 
 
 def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
@@ -172,6 +166,20 @@ def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
         extra = f" minus the {virtual} virtual prompt tokens" if virtual else ""
         raise ConfigError("model.max_length", f"is {cfg.model.max_length}, but this model reads at most "
                                               f"{positions} tokens{extra}; set it to {positions - virtual} or less.")
+
+
+def data_summary(data: PreparedData) -> dict[str, Any]:
+    splits = data.splits
+    return {"rows": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},
+            "dropped_empty": data.clean.dropped_empty, "dropped_duplicates": data.clean.dropped_duplicates,
+            "notes": list(splits.notes)}
+
+
+def _data_detail(data: PreparedData) -> str:
+    summary = data_summary(data)
+    rows = ", ".join(f"{name} {count}" for name, count in summary["rows"].items())
+    return " ".join([f"{rows} rows; dropped {summary['dropped_empty']} empty and "
+                     f"{summary['dropped_duplicates']} duplicate rows.", *summary["notes"]])
 
 
 def _final_report(run_dir: Path, log: EventLog) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_FILE = "events.jsonl"
+SHOWN_EVAL_METRICS = ("eval_loss", "eval_accuracy", "eval_f1_macro")  # the full set is in the Evaluate tab
 TERMINAL = ("finished", "stopped", "failed")   # what a training process says last
 ENDED = (*TERMINAL, "interrupted")               # interrupted: the manager found the process dead
 
@@ -25,6 +26,8 @@ class EventLog:
     def append(self, kind: str, **data: Any) -> dict:
         event = {"kind": kind, "time": time.time(), **data}
         line = json.dumps(event, ensure_ascii=False, default=float) + "\n"
+        if _ends_without_newline(self.path):  # a torn last line must not swallow this event
+            line = "\n" + line
         # One write of one line in append mode: readers never see half an event.
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line)
@@ -40,8 +43,18 @@ class EventLog:
             fh.seek(offset)
             chunk = fh.read()
         end = chunk.rfind(b"\n") + 1  # leave a line still being written for the next read
-        events = [json.loads(line) for line in chunk[:end].decode("utf-8").splitlines() if line.strip()]
-        return events, offset + end
+        lines = chunk[:end].decode("utf-8", errors="replace").splitlines()
+        return [event for event in map(_parse, lines) if event is not None], offset + end
+
+
+def _parse(line: str) -> dict | None:
+    """One event, or None for a line a crash tore (a full disk, a kill mid-write): skipping it keeps
+    the rest of the history readable."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) and "kind" in event else None
 
 
 @dataclass
@@ -73,6 +86,8 @@ class History:
             step = event["from_step"]
             self.train = [row for row in self.train if row["step"] <= step]
             self.evals = [row for row in self.evals if row["step"] <= step]
+        if kind in ("starting", "started", "resumed"):
+            self.message = ""  # an old stop or crash message no longer describes the run
         if kind in ("started", "resumed", "train_begin"):
             self.status = "running"
         elif kind == "starting":
@@ -86,6 +101,14 @@ class History:
             self.log_lines.append(describe(event))
 
 
+def _ends_without_newline(path: Path) -> bool:
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
 def describe(event: dict) -> str:
     """One human line per event, for the run log panel."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
@@ -94,9 +117,7 @@ def describe(event: dict) -> str:
     if kind == "log":
         return f"{stamp} step {values.get('step')}: loss {values.get('loss', float('nan')):.4f}"
     if kind == "eval":
-        shown = ", ".join(f"{k.removeprefix('eval_')} {v:.4f}" for k, v in values.items()
-                          if k.startswith("eval_") and isinstance(v, (int, float)) and "runtime" not in k
-                          and "per_second" not in k)
+        shown = ", ".join(f"{k.removeprefix('eval_')} {values[k]:.4f}" for k in SHOWN_EVAL_METRICS if k in values)
         return f"{stamp} evaluation at step {values.get('step')}: {shown}"
     detail = event.get("message") or event.get("detail") or ""
     return f"{stamp} {kind.replace('_', ' ')}" + (f": {detail}" if detail else "")

@@ -36,7 +36,7 @@ class RunManager:
         self.refresh()
 
     def start(self, cfg: RunConfig) -> RunRecord:
-        get_task(cfg.task)  # refuse unknown tasks before anything is written
+        get_task(cfg.task).check_config(cfg)  # refuse bad settings before anything is written
         record = self.store.create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)
         cfg.save(Path(record.run_dir) / CONFIG_FILE)
         self._spawn(record, [])
@@ -46,6 +46,10 @@ class RunManager:
         record = self.store.get(run_id)
         if record.status in ACTIVE and self._alive(record):
             raise RunError("This run is still running; stop it before resuming.")
+        if record.status == "finished":
+            raise RunError("This run finished; start a new run to train again.")
+        if not checkpoint and not complete_checkpoints(record.run_dir):
+            raise RunError("This run saved no checkpoint before it ended, so it cannot resume; start it again.")
         (Path(record.run_dir) / STOP_FILE).unlink(missing_ok=True)
         self._spawn(record, ["--resume", checkpoint or "last"])
         return self.store.get(run_id)
@@ -111,6 +115,18 @@ class RunManager:
     def log_tail(self, run_id: str, max_chars: int = 4000) -> str:
         path = Path(self.store.get(run_id).run_dir) / LOG_FILE
         return path.read_text(encoding="utf-8", errors="replace")[-max_chars:] if path.exists() else ""
+
+
+def complete_checkpoints(run_dir: str | Path) -> list[Path]:
+    """Checkpoints the Trainer finished writing, oldest first: a process killed while saving leaves a
+    folder without trainer_state.json (written last), and resuming from it would fail."""
+    folder = Path(run_dir) / CHECKPOINT_DIR
+    found = {}
+    for path in folder.glob("checkpoint-*") if folder.exists() else []:
+        step = path.name.rsplit("-", 1)[1]
+        if step.isdigit() and (path / "trainer_state.json").is_file():
+            found[int(step)] = path
+    return [found[step] for step in sorted(found)]
 
 
 def _pid_runs(pid: int) -> bool:

@@ -36,6 +36,15 @@ class Task(ABC):
     title: str
     roles: tuple[ColumnRole, ...]
     primary_metric: str   # higher is better; names ending in 'loss' are the exception
+    metric_names: tuple[str, ...]   # what compute_metrics reports, besides the loss
+
+    def check_config(self, cfg: "RunConfig") -> None:
+        """Settings only the task can judge, checked before a run starts."""
+        metric = cfg.train.metric_for_best_model
+        known = (*self.metric_names, "loss")
+        if metric and metric not in known:
+            raise ConfigError("train.metric_for_best_model", f"{self.title} reports no metric {metric!r}; "
+                                                             f"choose one of: {', '.join(known)}.")
 
     @abstractmethod
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
@@ -49,6 +58,11 @@ class Task(ABC):
     def preprocess(self, frame: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig",
                    labels: list[str]) -> "Dataset":
         """Rows to tokenized model inputs (with labels when the frame has them)."""
+
+    @abstractmethod
+    def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> None:
+        """Raise DataError if a held-out split cannot be scored with this label space (checked before
+        training, so a good model is never lost to a bad test file at the end)."""
 
     @abstractmethod
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:

@@ -23,12 +23,25 @@ def sort_labels(names: list[str]) -> list[str]:
     return sorted(names)
 
 
+def label_ids(frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> list[int]:
+    """Label names to class ids; a label the training split never had cannot be learned or scored."""
+    index = {n: i for i, n in enumerate(labels)}
+    values = [str(v) for v in frame[cfg.data.label_column]]
+    unknown = sorted(set(values) - set(index))
+    if unknown:
+        raise DataError(f"Labels {', '.join(unknown[:5])} appear in the validation or test data but not in "
+                        "the training data; add examples of them to the training data.")
+    return [index[v] for v in values]
+
+
 class TextClassification(Task):
     name = "text_classification"
     title = "Text classification"
     roles = (ColumnRole("text_column", "the text to classify"),
              ColumnRole("label_column", "the class of each text"))
     primary_metric = "f1_macro"
+    metric_names = ("accuracy", *(f"{kind}_{average}" for kind in ("precision", "recall", "f1")
+                                  for average in ("macro", "micro", "weighted")))
 
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
         names = sort_labels([str(v) for v in train[cfg.data.label_column].unique()])
@@ -59,15 +72,12 @@ class TextClassification(Task):
         padding = "max_length" if cfg.train.padding == "max_length" else False
         enc = tokenizer(texts, truncation=True, max_length=cfg.model.max_length, padding=padding)
         columns = dict(enc)
-        label_column = cfg.data.label_column
-        if label_column in frame.columns:
-            index = {n: i for i, n in enumerate(labels)}
-            unknown = sorted({str(v) for v in frame[label_column]} - set(index))
-            if unknown:
-                raise DataError(f"Labels {', '.join(unknown[:5])} appear in evaluation data but not in "
-                                "the training data; add examples of them to the training data.")
-            columns["labels"] = [index[str(v)] for v in frame[label_column]]
+        if cfg.data.label_column in frame.columns:
+            columns["labels"] = label_ids(frame, cfg, labels)
         return Dataset.from_dict(columns)
+
+    def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> None:
+        label_ids(frame, cfg, labels)
 
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
         from transformers import DataCollatorWithPadding, default_data_collator
@@ -86,8 +96,7 @@ class TextClassification(Task):
 
     def report(self, frame: "pd.DataFrame", predictions: list[dict], cfg: "RunConfig",
                labels: list[str], split: str) -> EvalReport:
-        index = {n: i for i, n in enumerate(labels)}
-        y_true = np.array([index[str(v)] for v in frame[cfg.data.label_column]])
+        y_true = np.array(label_ids(frame, cfg, labels))
         probs = np.array([[p["probs"][name] for name in labels] for p in predictions])
         texts = frame[cfg.data.text_column].astype(str).tolist()
         return classification_report(texts, y_true, probs, labels, self.name, split)

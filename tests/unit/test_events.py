@@ -131,3 +131,22 @@ def test_describe_gives_readable_lines() -> None:
     assert describe(_event("train_summary")).endswith("train summary")
     stamp = describe(_event("started")).split(" ")[0]
     assert len(stamp) == 8 and stamp.count(":") == 2  # HH:MM:SS
+
+
+def test_a_torn_line_is_skipped_and_the_next_event_survives(tmp_path: Path) -> None:
+    log = EventLog(tmp_path)
+    log.append("started")
+    with open(tmp_path / EVENTS_FILE, "a", encoding="utf-8") as fh:
+        fh.write('{"kind": "log", "val')  # a process killed mid-write
+    log.append("interrupted", message="gone")
+    events, _ = log.read(0)
+    assert [e["kind"] for e in events] == ["started", "interrupted"]
+    assert load_history(tmp_path).status == "interrupted"
+
+
+def test_restarting_clears_the_old_end_message() -> None:
+    history = History()
+    history.update([{"kind": "interrupted", "time": 0.0, "message": "ended unexpectedly"}])
+    assert history.message
+    history.update([{"kind": "starting", "time": 1.0}])
+    assert history.status == "starting" and history.message == ""

@@ -128,7 +128,7 @@ def test_start_spawns_a_child_that_writes_events_and_finishes(scenario: dict[str
     assert a.status == "running" and a.pid
     assert RunConfig.load(Path(a.run_dir) / "config.yaml") == scenario["cfg_a"]
     kinds = [e["kind"] for e in _events(a.run_dir) if e["kind"] != "progress"]
-    assert kinds[:4] == ["starting", "started", "model_ready", "train_begin"]  # "starting": said by the manager
+    assert kinds[:5] == ["starting", "started", "data_ready", "model_ready", "train_begin"]  # "starting": the manager
     assert kinds[-3:] == ["train_summary", "test", "finished"]
     assert _events(a.run_dir, "started")[0]["pid"] == a.pid  # written by the child we spawned
     final = app.get(a.id)
@@ -190,3 +190,16 @@ def test_resume_continues_from_the_last_complete_checkpoint(scenario: dict[str, 
     assert [row["step"] for row in history.evals] == list(range(5, MAX_STEPS + 1, 5))
     begins = [(e["step"], e["max_steps"]) for e in events if e["kind"] == "train_begin"]
     assert begins == [(0, MAX_STEPS), (last, MAX_STEPS)]
+
+
+def test_resume_is_refused_for_finished_runs_and_runs_without_checkpoints(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    finished, bare = (store.create(n, "text_classification", "m", "full") for n in "ab")
+    store.update(finished.id, status="finished")
+    store.update(bare.id, status="stopped")
+    manager = RunManager(tmp_path / "runs")
+    with pytest.raises(RunError, match="finished"):
+        manager.resume(finished.id)
+    with pytest.raises(RunError, match="no checkpoint"):
+        manager.resume(bare.id)
+    assert store.get(bare.id).status == "stopped"  # nothing was spawned, nothing changed

@@ -35,9 +35,9 @@ def _frame(cfg: Any) -> Any:
 @pytest.mark.slow
 def test_events_come_in_order(trained_run: dict[str, Any]) -> None:
     kinds = [k for k in _kinds(trained_run["record"].run_dir) if k != "progress"]
-    assert kinds[:3] == ["started", "model_ready", "train_begin"]
+    assert kinds[:4] == ["started", "data_ready", "model_ready", "train_begin"]
     assert kinds[-3:] == ["train_summary", "test", "finished"]
-    middle = kinds[3:-3]
+    middle = kinds[4:-3]
     assert set(middle) == {"log", "eval", "checkpoint"}
     assert middle[0] == "log"
     # epoch strategy: 4 epochs give 4 evaluations, each followed by its checkpoint
@@ -179,6 +179,29 @@ def test_missing_column_fails_with_its_name(run_config, create_run, tmp_path: Pa
     assert stored.status == "failed" and "'review'" in stored.message and stored.finished is not None
     history = load_history(record.run_dir)
     assert history.status == "failed" and "'review'" in history.message
+
+
+def test_a_test_label_unseen_in_training_fails_before_training(run_config, create_run, tmp_path: Path,
+                                                              reviews_csv: Path) -> None:
+    import pandas as pd
+
+    test_file = tmp_path / "test.csv"
+    pd.DataFrame({"text": ["so so", "fine i guess"], "label": ["pos", "meh"]}).to_csv(test_file, index=False)
+    cfg = run_config()
+    cfg.data.test_file = str(test_file)
+    record = create_run(tmp_path / "runs", cfg)
+    with pytest.raises(DataError, match="meh"):
+        run_training(record.run_dir)
+    assert _kinds(record.run_dir) == ["started", "failed"]  # no time was spent training
+
+
+def test_an_unknown_best_metric_is_refused_before_training(run_config, create_run, tmp_path: Path) -> None:
+    from engine.errors import ConfigError
+
+    record = create_run(tmp_path / "runs", run_config(metric_for_best_model="f1"))
+    with pytest.raises(ConfigError, match="f1_macro"):
+        run_training(record.run_dir)
+    assert _kinds(record.run_dir) == ["started", "failed"]
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from engine.errors import EngineError
 from engine.runs.events import ENDED, History
 from engine.runs.store import RunRecord
 from engine.studio import Studio
@@ -80,8 +81,11 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
 
     @guarded
     def start(session: dict, *values: Any) -> tuple:
-        record = studio.start(ctx.form.to_config(list(values)))
+        cfg = ctx.form.to_config(list(values))
+        record = studio.start(cfg)
         gr.Info(ctx.text("started", session["lang"]))
+        if not studio.coverage(cfg.model.name_or_path, cfg.data.train_file, cfg.data.text_column).readable:
+            gr.Warning(ctx.text("coverage_bad", session["lang"]))
         return watch(session, record.id), gr.update(choices=run_choices(studio), value=record.id)
 
     @guarded
@@ -103,10 +107,14 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
     tab.stop.click(stop, state, None)
     tab.resume.click(resume, [state, tab.checkpoint], [state, tab.run])
     tab.run.input(pick, [state, tab.run], [state, *drawn])
-    tab.run.change(guarded(lambda run_id: gr.update(choices=[LAST, *studio.checkpoints(run_id)] if run_id else [LAST],
-                                                    value=LAST)), tab.run, tab.checkpoint)
-    tab.refresh.click(lambda: gr.update(choices=run_choices(studio)), None, tab.run)
-    tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, *run_selectors], show_progress="hidden")
+    tab.run.change(guarded(lambda run_id: checkpoint_choices(studio, run_id)), tab.run, tab.checkpoint)
+    tab.refresh.click(guarded(lambda: gr.update(choices=run_choices(studio))), None, tab.run)
+    tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, tab.checkpoint, *run_selectors],
+                   show_progress="hidden")
+
+
+def checkpoint_choices(studio: Studio, run_id: str) -> Any:
+    return gr.update(choices=[LAST, *studio.checkpoints(run_id)] if run_id else [LAST], value=LAST)
 
 
 def _current(session: dict, ctx: Context) -> str:
@@ -116,22 +124,31 @@ def _current(session: dict, ctx: Context) -> str:
 
 
 def _ticker(studio: Studio) -> Any:
+    @guarded
     def tick(session: dict) -> tuple:
-        skip = (gr.skip(),) * 8
-        if not session["run_id"]:
+        skip = (gr.skip(),) * 9
+        run_id, history = session["run_id"], session["history"]
+        if not run_id:
             return skip
-        history: History = session["history"]
         was = history.status
-        if not _read_new(session, studio):
+        try:
+            events, offset = studio.events(run_id, session["offset"])
+        except EngineError:  # the run vanished (its folder was deleted): stop watching it quietly
+            session["run_id"] = ""
+            return skip
+        if session["run_id"] != run_id:  # the person picked another run while this tick was reading
+            return skip
+        session["offset"] = offset
+        if not history.update(events):
             if history.status not in ENDED:
-                studio.run(session["run_id"])  # notices a dead process, which then logs "interrupted"
+                studio.run(run_id)  # notices a dead process, which then logs "interrupted"
             return skip
         drawn = redraw(session, studio, read=False)
         if history.status != was and history.status in ENDED:
-            runs = gr.update(choices=run_choices(studio))
-            selected = [gr.update(choices=run_choices(studio), value=session["run_id"]) for _ in range(2)]
-            return (*drawn, runs, *selected)
-        return (*drawn, gr.skip(), gr.skip(), gr.skip())
+            # The run list shows the new status; Stop may have left a checkpoint to resume from.
+            selected = [gr.update(choices=run_choices(studio), value=run_id) for _ in range(2)]
+            return (*drawn, gr.update(choices=run_choices(studio)), checkpoint_choices(studio, run_id), *selected)
+        return (*drawn, *(gr.skip(),) * 4)
     return tick
 
 
