@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from engine.config import RunConfig
-from engine.errors import EngineError
+from engine.errors import EngineError, RunError
 from engine.runs.manager import CONFIG_FILE, default_runs_root
 from engine.runs.store import RunStore
 
@@ -72,6 +72,8 @@ def _run_dir(args: argparse.Namespace, run: str) -> Path:
 
 def _train(args: argparse.Namespace) -> int:
     target = Path(args.target)
+    if not target.is_file() and not (target / CONFIG_FILE).is_file():
+        raise RunError(f"{target} is neither a config YAML file nor a run folder with {CONFIG_FILE}.")
     if target.is_file():
         cfg = RunConfig.load(target)
         record = _store(args).create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)

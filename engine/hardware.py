@@ -40,3 +40,11 @@ def check_precision(device: str, precision: str) -> None:
     if precision not in supported:
         raise ConfigError("train.precision", f"{precision} is not supported on this machine's {device} device; "
                                              f"choose one of: {', '.join(supported)}.")
+
+
+def check_device(device: str) -> None:
+    from engine.errors import ConfigError
+
+    devices = available_devices()
+    if device not in devices:
+        raise ConfigError("train.device", f"this machine has no {device} device; choose one of: {', '.join(devices)}.")

@@ -25,10 +25,11 @@ from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import Coverage, ModelInfo, inspect_model, load_tokenizer, resolve_model, tokenizer_coverage
 from engine.runs.events import EventLog
-from engine.runs.manager import RunManager, complete_checkpoints
+from engine.runs.manager import RunManager, complete_checkpoints, default_runs_root
 from engine.runs.store import RunRecord
 
 PREVIEW_ROWS = 20
+KEPT_CONFIGS = 50
 CACHE_SIZE = 3
 
 
@@ -124,13 +125,21 @@ class Studio:
         return self.manager.start(cfg)
 
     def write_config(self, cfg: RunConfig) -> Path:
-        """Save a config under a name derived from its content, for download and the CLI."""
+        """Save a config under a name derived from its content, for download and the CLI. The form
+        writes one per edit, so only the newest few are kept."""
         text = cfg.to_yaml()
         folder = self.root / "configs"
         folder.mkdir(exist_ok=True)
         path = folder / f"tunebench-{hashlib.sha256(text.encode()).hexdigest()[:10]}.yaml"
         path.write_text(text, encoding="utf-8")
+        for old in sorted(folder.glob("tunebench-*.yaml"), key=lambda p: p.stat().st_mtime)[:-KEPT_CONFIGS]:
+            old.unlink(missing_ok=True)
         return path
+
+    def cli_command(self, config: Path) -> str:
+        """The shell command that trains this config into this studio's runs folder."""
+        root = "" if self.root.resolve() == default_runs_root().resolve() else f" --runs-root {self.root}"
+        return f"python -m engine{root} train {config}"
 
     def stop(self, run_id: str) -> None:
         self.manager.stop(run_id)

@@ -11,6 +11,7 @@ from engine.studio import Studio
 from engine.tasks import task_names
 from ui import api
 from ui.context import Context, new_session
+from ui.errors import guarded
 from ui.form import Form
 from ui.i18n import LANGUAGES, Translator, language_from_header
 from ui.tabs import data, evaluate, model, params, playground, train
@@ -83,6 +84,7 @@ def _wire(ctx: Context, tabs: Tabs) -> None:
 
 
 def _switch_language(tr: Translator) -> Any:
+    @guarded
     def switch(choice: str, session: dict) -> tuple:
         session["lang"] = LANGUAGES.get(choice, "en")
         return (session, *tr.updates(session["lang"]))
@@ -90,6 +92,7 @@ def _switch_language(tr: Translator) -> Any:
 
 
 def _on_load(studio: Studio, tabs: Tabs) -> Any:
+    @guarded
     def load(session: dict, request: gr.Request) -> tuple:
         """Speak the browser's language and show the latest run with its whole history."""
         lang = language_from_header(request.headers.get("accept-language", "") if request else "")

@@ -24,6 +24,7 @@ class DataReport:
     columns: list[str]
     empty_text: int
     empty_label: int
+    empty_rows: int  # rows with an empty text, label or both: what cleaning drops as empty
     duplicate_texts: int  # rows (with text and label) whose text appeared earlier, as cleaning counts them
     label_counts: dict[str, int]  # most common first
     lengths: list[int]  # per sampled usable text, in `length_unit`
@@ -46,10 +47,11 @@ def inspect_frame(df: pd.DataFrame, text_column: str, label_column: str, tokeniz
     label_counts = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))}
     lengths, unit = _text_lengths(kept_texts, tokenizer, sample_size, seed)
     report = DataReport(rows=len(df), columns=[str(c) for c in df.columns], empty_text=int(text_empty.sum()),
-                        empty_label=int(label_empty.sum()), duplicate_texts=int(kept_texts.duplicated().sum()),
+                        empty_label=int(label_empty.sum()), empty_rows=int((~usable).sum()),
+                        duplicate_texts=int(kept_texts.duplicated().sum()),
                         label_counts=label_counts, lengths=lengths, length_unit=unit,
                         length_stats=_length_stats(lengths))
-    report.warnings = _warnings(report, empty_rows=int((~usable).sum()))
+    report.warnings = _warnings(report)
     return report
 
 
@@ -74,8 +76,9 @@ def _length_stats(lengths: list[int]) -> dict[str, float]:
             "p95": float(np.percentile(values, 95)), "max": float(values.max())}
 
 
-def _warnings(report: DataReport, empty_rows: int) -> list[str]:
+def _warnings(report: DataReport) -> list[str]:
     found = _label_warnings(report.label_counts, report.rows)
+    empty_rows = report.empty_rows
     if report.rows and empty_rows / report.rows > MANY_SHARE:
         found.append(f"{empty_rows} of {report.rows} rows ({empty_rows / report.rows:.0%}) have an empty text or "
                      "label; they will be dropped. Check that the right columns are chosen.")

@@ -127,11 +127,17 @@ def value(output: Any) -> Any:
 
 
 def test_data_preview_event_guesses_columns(client: Any) -> None:
-    preview, text_column, label_column = client.predict(DEMO, api_name="/preview")
+    preview, text_column, label_column = client.predict(DEMO, "", "", api_name="/preview")
     assert preview["headers"] == ["text", "label"]
     assert len(preview["data"]) == 20
     assert (value(text_column), value(label_column)) == ("text", "label")
     assert [choice[1] for choice in text_column["choices"]] == ["text", "label"]
+
+
+def test_data_preview_keeps_columns_already_mapped(client: Any) -> None:
+    # e.g. a loaded YAML mapped the columns the other way round: a new preview must not undo that
+    _, text_column, label_column = client.predict(DEMO, "label", "text", api_name="/preview")
+    assert (value(text_column), value(label_column)) == ("label", "text")
 
 
 def test_language_switch_event_relabels(client: Any) -> None:

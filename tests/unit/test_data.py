@@ -176,6 +176,9 @@ def test_inspect_counts_lengths_and_warnings() -> None:
                        "label": ["p", "p", "n", "p", "p", None, "n"] + ["p"] * 20})
     report = inspect_frame(df, "text", "label")
     assert (report.rows, report.empty_text, report.empty_label, report.duplicate_texts) == (27, 2, 1, 1)
+    assert report.empty_rows == 3
+    both = inspect_frame(pd.DataFrame({"text": ["a", None, "b"], "label": ["p", None, "n"]}), "text", "label")
+    assert (both.empty_text, both.empty_label, both.empty_rows) == (1, 1, 1)  # one row, counted once
     assert report.label_counts == {"p": 22, "n": 2}
     assert list(report.label_counts) == ["p", "n"]
     assert report.length_unit == "characters" and report.length_stats["max"] == 7

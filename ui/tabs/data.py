@@ -90,7 +90,7 @@ def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
     shown = [tab.summary, tab.labels_plot, tab.lengths_plot]
     inspect = _inspector(ctx)
     # The demo is chosen from the start, so a page load previews it as a change of source would.
-    gr.on([tab.source.change, ctx.app.load], _previewer(studio), tab.source,
+    gr.on([tab.source.change, ctx.app.load], _previewer(studio), [tab.source, tab.text_column, tab.label_column],
           [tab.preview, tab.text_column, tab.label_column], trigger_mode="always_last").then(
         inspect, [tab.source, tab.text_column, tab.label_column, model_spec, ctx.state], shown)
     gr.on([tab.text_column.input, tab.label_column.input], inspect,
@@ -99,12 +99,15 @@ def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
 
 def _previewer(studio: Studio) -> Any:
     @guarded
-    def preview(source: str) -> tuple:
+    def preview(source: str, text_column: str, label_column: str) -> tuple:
         if not source:
             return gr.skip(), gr.skip(), gr.skip()
         table = studio.preview(source)
-        return (table.head, gr.update(choices=table.columns, value=table.text_column),
-                gr.update(choices=table.columns, value=table.label_column))
+        # Columns already mapped (by a loaded YAML, say) stay when the new table has them.
+        text = text_column if text_column in table.columns else table.text_column
+        label = label_column if label_column in table.columns else table.label_column
+        return (table.head, gr.update(choices=table.columns, value=text),
+                gr.update(choices=table.columns, value=label))
     return preview
 
 
@@ -126,7 +129,7 @@ def summary_markdown(report: Any, text: Any, lang: str) -> str:
     lines = [
         f"### {text('data_summary', lang)}",
         f"- {text('rows', lang)}: **{report.rows:,}** · {text('classes', lang)}: **{len(report.label_counts)}**",
-        f"- {text('empty_rows', lang)}: **{report.empty_text + report.empty_label}** · "
+        f"- {text('empty_rows', lang)}: **{report.empty_rows}** · "
         f"{text('duplicate_rows', lang)}: **{report.duplicate_texts}**",
         f"- {text('length_stats', lang)} ({report.length_unit}): mean {stats.get('mean', 0):.0f}, "
         f"median {stats.get('p50', 0):.0f}, 95% {stats.get('p95', 0):.0f}, max {stats.get('max', 0):.0f}",

@@ -47,19 +47,24 @@ def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdo
     def show_inputs(kind: str) -> tuple:
         return gr.update(visible=kind == "packaged"), gr.update(visible=kind != "packaged", value="")
 
-    def pick(kind: str, packaged: str, location: str) -> str:
-        return packaged if kind == "packaged" else location.strip()
-
     tab.source.input(show_inputs, tab.source, [tab.packaged, tab.location]).then(
         pick, [tab.source, tab.packaged, tab.location], tab.spec)
     gr.on([tab.packaged.input, tab.location.submit, tab.location.blur], pick,
           [tab.source, tab.packaged, tab.location], tab.spec)
-    tab.check.click(_checker(ctx), [tab.spec, source, text_column, ctx.state], [tab.info, tab.coverage])
+    # The choice widgets, not the "in use" box, feed the check: a click can beat the box's blur update.
+    tab.check.click(_checker(ctx), [tab.source, tab.packaged, tab.location, source, text_column, ctx.state],
+                    [tab.info, tab.coverage])
+
+
+def pick(kind: str, packaged: str, location: str) -> str:
+    return packaged if kind == "packaged" else (location or "").strip()
 
 
 def _checker(ctx: Context) -> Any:
     @guarded
-    def check(spec: str, source: str, text_column: str, session: dict) -> tuple[str, str]:
+    def check(kind: str, packaged: str, location: str, source: str, text_column: str,
+              session: dict) -> tuple[str, str]:
+        spec = pick(kind, packaged, location)
         if not spec:
             raise gr.Error(ctx.text("choose_model", session["lang"]))
         info = ctx.studio.model_info(spec)
