@@ -7,8 +7,6 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-MAX_UPLOAD = "200mb"
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Tunebench: fine-tune Transformers models in the browser.")
@@ -25,6 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    from engine.data.loading import DEFAULT_MAX_BYTES
     from engine.studio import Studio
     from ui.app import build_app, css
 
@@ -32,7 +31,7 @@ def main() -> None:
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     app.queue(default_concurrency_limit=4).launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, css=css(),
-        max_file_size=MAX_UPLOAD, footer_links=["api", "settings"])
+        max_file_size=DEFAULT_MAX_BYTES, footer_links=["api", "settings"])
 
 
 if __name__ == "__main__":

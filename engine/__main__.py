@@ -19,7 +19,8 @@ from pathlib import Path
 
 from engine.config import RunConfig
 from engine.errors import EngineError, RunError
-from engine.runs.manager import CONFIG_FILE, default_runs_root
+from engine.runs.layout import CONFIG_FILE
+from engine.runs.manager import default_runs_root
 from engine.runs.store import RunStore
 
 

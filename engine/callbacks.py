@@ -11,9 +11,9 @@ from typing import Any
 from transformers import TrainerCallback
 
 from engine.runs.events import EventLog
+from engine.runs.layout import STOP_FILE
 
 PROGRESS_EVERY_S = 0.5   # the UI polls every second; twice that rate keeps the bar fresh
-STOP_FILE = "STOP"
 
 
 def _finite(values: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from engine.config import RunConfig
 from engine.errors import DataError, RunError
 from engine.evaluation import EvalReport
 from engine.models import load_tokenizer, resolve_model
+from engine.runs.layout import CONFIG_FILE
 from engine.tasks import Task, get_task
 
 MODEL_DIR = "model"
@@ -35,7 +36,7 @@ class Predictor:
         model_dir = run_dir / MODEL_DIR
         if not (model_dir / LABELS_FILE).exists():
             raise RunError("This run has no trained model yet: wait until it finishes (or stop it) first.")
-        cfg = RunConfig.load(run_dir / "config.yaml")
+        cfg = RunConfig.load(run_dir / CONFIG_FILE)
         task = get_task(cfg.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
         if (model_dir / ADAPTER_FILE).exists():
@@ -86,7 +87,7 @@ def evaluate_run(run_dir: str | Path) -> EvalReport:
     """Re-score a run's model on its held-out split (the split is deterministic, so it is the same one)."""
     from engine.data import load_splits
 
-    cfg = RunConfig.load(Path(run_dir) / "config.yaml")
+    cfg = RunConfig.load(Path(run_dir) / CONFIG_FILE)
     splits = load_splits(cfg.data).splits
     split, frame = ("test", splits.test) if len(splits.test) else ("validation", splits.validation)
     report = evaluate_frame(Predictor.from_run(run_dir), frame, cfg, split)

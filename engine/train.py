@@ -24,7 +24,8 @@ from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.methods import apply_method, count_parameters
 from engine.models import load_tokenizer, resolve_model
 from engine.runs.events import EventLog
-from engine.runs.manager import CHECKPOINT_DIR, complete_checkpoints
+from engine.runs.layout import CHECKPOINT_DIR, CONFIG_FILE
+from engine.runs.manager import complete_checkpoints
 from engine.runs.store import RunRecord, RunStore
 from engine.tasks import Task, get_task
 
@@ -40,14 +41,15 @@ class Outcome:
 def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
     """Train the run in run_dir; `resume` is "" (fresh), "last", or a checkpoint path."""
     run_dir = Path(run_dir).resolve()
-    log = EventLog(run_dir)
-    store = _store_for(run_dir)
+    main = is_main_process()
+    log = EventLog(run_dir, muted=not main)
+    store = _store_for(run_dir) if main else None
     record = store.find_dir(run_dir) if store else None
     if record:
         store.update(record.id, status="running", pid=os.getpid(), finished=None, message="")
     try:
         log.append("started", pid=os.getpid(), detail="resuming" if resume else "preparing data and model")
-        outcome = _train(run_dir, RunConfig.load(run_dir / "config.yaml"), log, resume)
+        outcome = _train(run_dir, RunConfig.load(run_dir / CONFIG_FILE), log, resume)
     except EngineError as exc:
         _fail(log, store, record, str(exc))
         raise
@@ -84,10 +86,11 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     checkpoint = _checkpoint_to_resume(run_dir, resume, log)
     trainer.train(resume_from_checkpoint=checkpoint)
     stop = next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, StopCallback))
-    trainer.save_model(str(run_dir / MODEL_DIR))
-    tokenizer.save_pretrained(str(run_dir / MODEL_DIR))
-    save_labels(run_dir / MODEL_DIR, labels)
-    _final_report(run_dir, log)
+    trainer.save_model(str(run_dir / MODEL_DIR))  # collective: every process takes part
+    if is_main_process():
+        tokenizer.save_pretrained(str(run_dir / MODEL_DIR))
+        save_labels(run_dir / MODEL_DIR, labels)
+        _final_report(run_dir, log)
     state = trainer.state
     return Outcome("stopped" if stop.requested else "finished", state.best_metric, _metric_name(cfg, task))
 
@@ -197,6 +200,11 @@ def _fail(log: EventLog, store: RunStore | None, record: RunRecord | None, messa
 def _store_for(run_dir: Path) -> RunStore | None:
     """The store that owns this run dir (its parent), if the run was created through one."""
     return RunStore(run_dir.parent) if (run_dir.parent / "runs.db").exists() else None
+
+
+def is_main_process() -> bool:
+    """Under torchrun or accelerate every GPU runs this file; RANK tells the processes apart."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _now() -> float:

@@ -20,11 +20,14 @@ ENDED = (*TERMINAL, "interrupted")               # interrupted: the manager foun
 
 
 class EventLog:
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, muted: bool = False):
         self.path = Path(run_dir) / EVENTS_FILE
+        self.muted = muted  # the other processes of a multi-GPU run: only the main one speaks
 
     def append(self, kind: str, **data: Any) -> dict:
         event = {"kind": kind, "time": time.time(), **data}
+        if self.muted:
+            return event
         line = json.dumps(event, ensure_ascii=False, default=float) + "\n"
         if _ends_without_newline(self.path):  # a torn last line must not swallow this event
             line = "\n" + line

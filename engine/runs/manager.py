@@ -15,14 +15,11 @@ import psutil
 from engine.config import RunConfig
 from engine.errors import RunError
 from engine.runs.events import TERMINAL, EventLog, History, load_history
+from engine.runs.layout import CHECKPOINT_DIR, CONFIG_FILE, LOG_FILE, STOP_FILE
 from engine.runs.store import ACTIVE, RunRecord, RunStore
 from engine.tasks import get_task
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_FILE = "config.yaml"
-STOP_FILE = "STOP"
-LOG_FILE = "train.log"
-CHECKPOINT_DIR = "checkpoints"
 
 
 def default_runs_root() -> Path:

@@ -150,3 +150,14 @@ def test_restarting_clears_the_old_end_message() -> None:
     assert history.message
     history.update([{"kind": "starting", "time": 1.0}])
     assert history.status == "starting" and history.message == ""
+
+
+def test_a_muted_log_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.train import is_main_process
+
+    EventLog(tmp_path, muted=True).append("started")
+    assert not (tmp_path / EVENTS_FILE).exists()
+    monkeypatch.setenv("RANK", "1")
+    assert not is_main_process()  # a second GPU process of a torchrun run stays quiet
+    monkeypatch.setenv("RANK", "0")
+    assert is_main_process()
