@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,15 @@ def test_language_switch_event_relabels(client: Any) -> None:
     assert "文本列" in labels and "Text column" not in labels
     english = client.predict("English", api_name="/switch")
     assert "微调工作台" not in value(english[0])
+
+
+def test_every_event_handler_goes_through_the_error_boundary(tmp_path: Path) -> None:
+    """A handler outside ui.errors.guarded could show users a raw exception."""
+    from engine.studio import Studio
+    from ui.app import build_app
+
+    app = build_app(Studio(tmp_path / "runs"))
+    handlers = [f for f in app.fns.values() if f.fn is not None and f.name != "new_session"]
+    assert handlers
+    unguarded = [f.name for f in handlers if not hasattr(f.fn, "__wrapped__")]
+    assert unguarded == []

@@ -102,7 +102,7 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     wait_for_plot(page, "loss-plot", "d[0].x && d[0].x.length > 0", TRAIN_TIMEOUT_MS)
     progress = page.locator("#progress .tb-progress")
     expect(progress).to_have_attribute("data-status", "finished", timeout=TRAIN_TIMEOUT_MS)
-    expect(progress.locator(".tb-status")).to_have_text("finished")
+    expect(progress.locator(".tb-status")).to_have_text("Finished")  # the status word, translated
     loss = plot_data(page, "loss-plot")
     assert loss[0]["name"] == "train loss" and loss[0]["n"] >= 2, loss  # 16 steps, a log every 5
     expect(page.locator("#run-log textarea")).to_have_value(re.compile(r"finished"))

@@ -81,12 +81,12 @@ def _split_controls(ctx: Context) -> None:
 
 def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
     studio = ctx.studio
-    tab.demo.input(lambda name: name or gr.skip(), tab.demo, tab.source)
+    tab.demo.input(guarded(lambda name: name or gr.skip()), tab.demo, tab.source)
     tab.upload.upload(guarded(lambda path: studio.keep_upload(path)), tab.upload, tab.source)
     tab.validation_upload.upload(guarded(studio.keep_upload), tab.validation_upload, tab.validation_file)
     tab.test_upload.upload(guarded(studio.keep_upload), tab.test_upload, tab.test_file)
-    tab.validation_upload.clear(lambda: "", None, tab.validation_file)
-    tab.test_upload.clear(lambda: "", None, tab.test_file)
+    tab.validation_upload.clear(guarded(lambda: ""), None, tab.validation_file)
+    tab.test_upload.clear(guarded(lambda: ""), None, tab.test_file)
     shown = [tab.summary, tab.labels_plot, tab.lengths_plot]
     inspect = _inspector(ctx)
     # The demo is chosen from the start, so a page load previews it as a change of source would.
@@ -131,8 +131,9 @@ def summary_markdown(report: Any, text: Any, lang: str) -> str:
         f"- {text('rows', lang)}: **{report.rows:,}** · {text('classes', lang)}: **{len(report.label_counts)}**",
         f"- {text('empty_rows', lang)}: **{report.empty_rows}** · "
         f"{text('duplicate_rows', lang)}: **{report.duplicate_texts}**",
-        f"- {text('length_stats', lang)} ({report.length_unit}): mean {stats.get('mean', 0):.0f}, "
-        f"median {stats.get('p50', 0):.0f}, 95% {stats.get('p95', 0):.0f}, max {stats.get('max', 0):.0f}",
+        f"- {text('length_stats', lang)} ({text(report.length_unit, lang)}): {text('mean', lang)} "
+        f"{stats.get('mean', 0):.0f}, {text('median', lang)} {stats.get('p50', 0):.0f}, 95% {stats.get('p95', 0):.0f}, "
+        f"{text('max', lang)} {stats.get('max', 0):.0f}",
     ]
     lines += [f"> ⚠️ {w}" for w in report.warnings]
     return "\n".join(lines)

@@ -47,9 +47,9 @@ def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdo
     def show_inputs(kind: str) -> tuple:
         return gr.update(visible=kind == "packaged"), gr.update(visible=kind != "packaged", value="")
 
-    tab.source.input(show_inputs, tab.source, [tab.packaged, tab.location]).then(
-        pick, [tab.source, tab.packaged, tab.location], tab.spec)
-    gr.on([tab.packaged.input, tab.location.submit, tab.location.blur], pick,
+    tab.source.input(guarded(show_inputs), tab.source, [tab.packaged, tab.location]).then(
+        guarded(pick), [tab.source, tab.packaged, tab.location], tab.spec)
+    gr.on([tab.packaged.input, tab.location.submit, tab.location.blur], guarded(pick),
           [tab.source, tab.packaged, tab.location], tab.spec)
     # The choice widgets, not the "in use" box, feed the check: a click can beat the box's blur update.
     tab.check.click(_checker(ctx), [tab.source, tab.packaged, tab.location, source, text_column, ctx.state],

@@ -160,7 +160,7 @@ def method_groups(kind: str) -> tuple:
 
 def wire(ctx: Context, tab: ParamsTab) -> None:
     form, state = ctx.form, ctx.state
-    tab.method.change(method_groups, tab.method, [tab.lora_group, tab.prompt_group, tab.top_group])
+    tab.method.change(guarded(method_groups), tab.method, [tab.lora_group, tab.prompt_group, tab.top_group])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
     tab.method.input(guarded(lambda kind: RECOMMENDED_LR[kind]), tab.method, tab.learning_rate)
     tab.device.input(guarded(lambda device: gr.update(choices=supported_precisions(device), value="fp32")),
@@ -210,6 +210,7 @@ def _planner(ctx: Context) -> Any:
         text = lambda key: ctx.text(key, session["lang"])  # noqa: E731
         return (f"### {text('plan')}\n- {text('trainable')}: **{trainable:,}** / {total:,} "
                 f"({100 * trainable / total:.2f}%)\n- {text('memory')}: **{memory.total_gb:.2f} GB** "
-                f"(weights {memory.weights_gb:.2f}, gradients {memory.gradients_gb:.2f}, optimizer "
-                f"{memory.optimizer_gb:.2f}, activations {memory.activations_gb:.2f})")
+                f"({text('weights')} {memory.weights_gb:.2f}, {text('gradients')} {memory.gradients_gb:.2f}, "
+                f"{text('optimizer_state')} {memory.optimizer_gb:.2f}, {text('activations')} "
+                f"{memory.activations_gb:.2f})")
     return plan

@@ -18,6 +18,7 @@ from engine.studio import Studio
 from ui import charts
 from ui.context import Context
 from ui.errors import guarded
+from ui.i18n import text
 
 TICK_S = 1.0
 LAST = "last"
@@ -163,20 +164,22 @@ def redraw(session: dict, studio: Studio, read: bool = True) -> tuple:
     if read:
         _read_new(session, studio)
     history: History = session["history"]
-    return (session, progress_html(history), charts.loss_figure(history), charts.metrics_figure(history),
+    return (session, progress_html(history, session["lang"]), charts.loss_figure(history),
+            charts.metrics_figure(history),
             "\n".join(history.log_lines[-LOG_LINES:]))
 
 
-def progress_html(history: History) -> str:
+def progress_html(history: History, lang: str) -> str:
     p = history.progress
     step, total = p.get("step", 0), p.get("max_steps") or 0
     percent = 100.0 if history.status == "finished" else (100 * step / total if total else 0)
     eta = p.get("eta_s")
     eta_text = f"{int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "–"
-    details = (f"step {step}/{total} · epoch {p.get('epoch', 0):.2f} · {p.get('samples_per_s', 0):.1f} samples/s"
-               f" · ETA {eta_text}")
+    t = lambda key: text(key, lang)  # noqa: E731
+    details = (f"{t('step')} {step}/{total} · {t('epoch')} {p.get('epoch', 0):.2f} · "
+               f"{p.get('samples_per_s', 0):.1f} {t('samples_per_s')} · {t('eta')} {eta_text}")
     message = f"<div class='tb-message'>{html.escape(history.message)}</div>" if history.message else ""
     return (f"<div class='tb-progress' data-status='{history.status}'>"
-            f"<div class='tb-status'>{html.escape(history.status)}</div>"
+            f"<div class='tb-status'>{html.escape(t('status_' + history.status))}</div>"
             f"<div class='tb-bar'><div class='tb-fill' style='width:{percent:.1f}%'></div></div>"
             f"<div class='tb-details'>{details}</div>{message}</div>")
