@@ -8,6 +8,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Tunebench: fine-tune Transformers models in the browser.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for a Space)")
@@ -27,7 +30,9 @@ def main() -> None:
     from engine.studio import Studio
     from ui.app import build_app, css
 
-    app = build_app(Studio(args.runs))
+    # Reachable by others (a shared link, 0.0.0.0 on a Space): read only demo data and uploads.
+    shared = args.share or args.host not in LOOPBACK
+    app = build_app(Studio(args.runs, restrict_paths=shared))
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     app.queue(default_concurrency_limit=4).launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth, css=css(),

@@ -18,6 +18,7 @@ import pandas as pd
 
 from engine.config import RunConfig
 from engine.data import DataReport, inspect_frame, load_table, resolve_source
+from engine.data.loading import DEMO_PREFIX
 from engine.errors import DataError
 from engine.evaluation import REPORT_FILE, EvalReport
 from engine.hardware import check_precision
@@ -61,8 +62,11 @@ class _LRU:
 
 
 class Studio:
-    def __init__(self, runs_root: str | Path | None = None):
+    def __init__(self, runs_root: str | Path | None = None, restrict_paths: bool = False):
+        """restrict_paths: read only demo data and files uploaded through the app, for an app that
+        others can reach (a shared link, a Space), so nobody can read the server's own files."""
         self.manager = RunManager(runs_root)
+        self.restrict_paths = restrict_paths
         self.root = self.manager.store.root
         self.uploads = self.root / "uploads"
         self._tokenizers = _LRU(CACHE_SIZE)
@@ -79,15 +83,24 @@ class Studio:
             shutil.copyfile(source, target)
         return str(target)
 
+    def readable(self, source: str) -> str:
+        """`source` if this studio may read it, else a DataError."""
+        if self.restrict_paths and not source.startswith(DEMO_PREFIX):
+            path = Path(source).resolve()
+            if not path.is_relative_to(self.uploads.resolve()):
+                raise DataError("This shared app reads only the demo datasets and files uploaded through it; "
+                                "upload the file instead of naming a path.")
+        return source
+
     def preview(self, source: str) -> TablePreview:
-        frame = load_table(source)
+        frame = load_table(self.readable(source))
         text, label = guess_columns(frame)
         return TablePreview(source=source, rows=len(frame), columns=[str(c) for c in frame.columns],
                             head=frame.head(PREVIEW_ROWS), text_column=text, label_column=label)
 
     def inspect(self, source: str, text_column: str, label_column: str, model_spec: str = "") -> DataReport:
         tokenizer = self.tokenizer(model_spec) if model_spec else None
-        return inspect_frame(load_table(source), text_column, label_column, tokenizer)
+        return inspect_frame(load_table(self.readable(source)), text_column, label_column, tokenizer)
 
     # models -----------------------------------------------------------------------------------
     def tokenizer(self, spec: str) -> Any:
@@ -97,7 +110,7 @@ class Studio:
         return inspect_model(spec)
 
     def coverage(self, spec: str, source: str, text_column: str) -> Coverage:
-        frame = load_table(source)
+        frame = load_table(self.readable(source))
         if text_column not in frame.columns:
             raise DataError(f"The data has no column '{text_column}'; map the text column on the Data tab.")
         return tokenizer_coverage(self.tokenizer(spec), frame[text_column].astype(str).tolist())
@@ -120,7 +133,8 @@ class Studio:
     # runs -------------------------------------------------------------------------------------
     def start(self, cfg: RunConfig) -> RunRecord:
         # Problems we can see now fail here, with the form still open, not later in the child.
-        resolve_source(cfg.data.train_file)
+        for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
+            resolve_source(self.readable(source))
         check_precision(cfg.train.device, cfg.train.precision)
         return self.manager.start(cfg)
 
@@ -177,7 +191,7 @@ class Studio:
 
     def predict_table(self, run_id: str, source: str, text_column: str = "") -> pd.DataFrame:
         """Predictions for every row of a file; the text column defaults to the run's."""
-        frame = load_table(source)
+        frame = load_table(self.readable(source))
         column = text_column or self.config(run_id).data.text_column
         if column not in frame.columns:
             column = guess_columns(frame)[0]

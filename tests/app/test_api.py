@@ -160,3 +160,17 @@ def test_every_event_handler_goes_through_the_error_boundary(tmp_path: Path) -> 
     assert handlers
     unguarded = [f.name for f in handlers if not hasattr(f.fn, "__wrapped__")]
     assert unguarded == []
+
+
+def test_a_shared_studio_reads_only_demo_data_and_uploads(tmp_path: Path) -> None:
+    from engine.errors import DataError
+    from engine.studio import Studio
+
+    outside = tmp_path / "server-secrets.csv"
+    outside.write_text("text,label\nsecret,1\nother,0\n", encoding="utf-8")
+    studio = Studio(tmp_path / "runs", restrict_paths=True)
+    with pytest.raises(DataError, match="upload"):
+        studio.preview(str(outside))
+    assert studio.preview("demo:reviews_en").rows == 320
+    assert studio.preview(studio.keep_upload(str(outside))).rows == 2  # the same file, uploaded
+    assert Studio(tmp_path / "runs").preview(str(outside)).rows == 2   # a local studio reads paths

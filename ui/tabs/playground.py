@@ -83,7 +83,7 @@ def _batch(ctx: Context) -> Any:
     def predict_many(run_id: str, lines: str, path: str | None, session: dict) -> tuple:
         _require_run(ctx, run_id, session)
         if path:
-            table = ctx.studio.predict_table(run_id, path)
+            table = ctx.studio.predict_table(run_id, ctx.studio.keep_upload(path))
         else:
             texts = [line.strip() for line in (lines or "").splitlines() if line.strip()]
             table = predictions_frame(texts, ctx.studio.predictor(run_id).predict(texts))
