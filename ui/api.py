@@ -38,6 +38,11 @@ def register(studio: Studio) -> None:
         return "stopping"
 
     @guarded
+    def resume_run(run_id: str, checkpoint: str = "") -> str:
+        """Resume a stopped or interrupted run from its last (or the given) checkpoint."""
+        return studio.resume(run_id, checkpoint).status
+
+    @guarded
     def list_runs() -> list[dict]:
         """Every run, newest first."""
         return [asdict(record) for record in studio.runs()]
@@ -58,5 +63,5 @@ def register(studio: Studio) -> None:
         report = studio.inspect(source, text_column, label_column)
         return {k: v for k, v in asdict(report).items() if k != "lengths"}
 
-    for fn in (start_run, run_status, stop_run, list_runs, run_report, predict_texts, inspect_data):
+    for fn in (start_run, run_status, stop_run, resume_run, list_runs, run_report, predict_texts, inspect_data):
         gr.api(fn, api_name=fn.__name__)

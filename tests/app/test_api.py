@@ -33,19 +33,28 @@ def app_error(call: Any) -> str:
     return message
 
 
+def wait_for_status(client: Any, run_id: str, done: Any) -> dict[str, Any]:
+    """Poll /run_status until done(status) holds; fail after RUN_TIMEOUT_S."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        status = client.predict(run_id, api_name="/run_status")
+        if done(status):
+            return status
+        if time.monotonic() > deadline:
+            pytest.fail(f"run {run_id} still {status['status']} after {RUN_TIMEOUT_S} s: {status}")
+        time.sleep(0.3)
+
+
+def ended(status: dict[str, Any]) -> bool:
+    return status["status"] in ("finished", "stopped", "failed", "interrupted")
+
+
 @pytest.fixture(scope="module")
 def finished_run(client: Any, tiny_model: str) -> dict[str, Any]:
     """Start a run through /start_run and poll /run_status until it ends; returns the last status."""
     run_id = client.predict(run_yaml(tiny_model), api_name="/start_run")
     assert isinstance(run_id, str) and run_id
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while True:
-        status = client.predict(run_id, api_name="/run_status")
-        if status["status"] in ("finished", "stopped", "failed", "interrupted"):
-            break
-        if time.monotonic() > deadline:
-            pytest.fail(f"run {run_id} still {status['status']} after {RUN_TIMEOUT_S} s: {status}")
-        time.sleep(0.5)
+    status = wait_for_status(client, run_id, ended)
     assert status["status"] == "finished", status
     return status
 
@@ -174,3 +183,21 @@ def test_a_shared_studio_reads_only_demo_data_and_uploads(tmp_path: Path) -> Non
     assert studio.preview("demo:reviews_en").rows == 320
     assert studio.preview(studio.keep_upload(str(outside))).rows == 2  # the same file, uploaded
     assert Studio(tmp_path / "runs").preview(str(outside)).rows == 2   # a local studio reads paths
+
+
+def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(client: Any, tiny_model: str) -> None:
+    run_id = client.predict(run_yaml(tiny_model, max_steps=120, logging_steps=1, eval_steps=5, save_steps=5),
+                            api_name="/start_run")
+    wait_for_status(client, run_id, lambda s: any(row["step"] >= 6 for row in s["train"]))
+    assert client.predict(run_id, api_name="/stop_run") == "stopping"
+    stopped = wait_for_status(client, run_id, ended)
+    assert stopped["status"] == "stopped", stopped
+    stop_step = max(row["step"] for row in stopped["train"])
+    assert stop_step < 120
+    assert client.predict(run_id, api_name="/resume_run") == "running"
+    resumed = wait_for_status(client, run_id, lambda s: ended(s) and s["progress"].get("step", 0) > stop_step
+                              or s["status"] == "failed")
+    assert resumed["status"] == "finished", resumed
+    steps = [row["step"] for row in resumed["train"]]
+    assert steps == sorted(set(steps))                    # the chart continues: no step twice, none backwards
+    assert steps[-1] > stop_step
