@@ -122,7 +122,7 @@ class Studio:
 
         task = get_task(cfg.task)
         path = resolve_model(cfg.model.name_or_path).path
-        model = apply_method(task.build_model(path, ["a", "b"]), cfg.method, path)
+        model = apply_method(task.build_model(path, ["a", "b"], weights=False), cfg.method, path)
         trainable, total = count_parameters(model)
         config = model.config
         memory = estimate_memory(total, trainable, getattr(config, "hidden_size", 0),

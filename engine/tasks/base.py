@@ -51,8 +51,9 @@ class Task(ABC):
         """The output vocabulary learned from the training split (raises DataError if unusable)."""
 
     @abstractmethod
-    def build_model(self, model_path: str, labels: list[str]) -> Any:
-        """Load the pretrained body with this task's head sized for `labels`."""
+    def build_model(self, model_path: str, labels: list[str], weights: bool = True) -> Any:
+        """Load the pretrained body with this task's head sized for `labels`; weights=False builds the
+        same model on the meta device (shapes only, no memory), for counting parameters."""
 
     @abstractmethod
     def preprocess(self, frame: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig",

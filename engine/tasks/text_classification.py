@@ -50,17 +50,21 @@ class TextClassification(Task):
                             f"({names[0] if names else 'none'}); a classifier needs at least two.")
         return names
 
-    def build_model(self, model_path: str, labels: list[str]) -> Any:
-        from transformers import AutoModelForSequenceClassification
+    def build_model(self, model_path: str, labels: list[str], weights: bool = True) -> Any:
+        import torch
+        from transformers import AutoConfig, AutoModelForSequenceClassification
         from transformers.utils import logging as hf_logging
 
+        head = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
+                    label2id={n: i for i, n in enumerate(labels)})
+        if not weights:
+            with torch.device("meta"):
+                return AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(model_path, **head))
         # The new head is untrained by design; the warning about it only confuses users.
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()
         try:
-            return AutoModelForSequenceClassification.from_pretrained(
-                model_path, num_labels=len(labels),
-                id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
+            return AutoModelForSequenceClassification.from_pretrained(model_path, **head)
         finally:
             hf_logging.set_verbosity(verbosity)
 

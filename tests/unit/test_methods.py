@@ -191,3 +191,18 @@ def test_prompt_tuning_trains_at_the_longest_length_that_fits(run_config: Callab
     record = create_run(tmp_path / "runs", cfg)
     assert run_training(record.run_dir).status == "finished"
     assert (Path(record.run_dir) / MODEL_DIR / ADAPTER_FILE).is_file()
+
+
+@pytest.mark.parametrize("kind", ["full", "lora", "head_only"])
+def test_the_plan_counts_parameters_without_loading_weights(run_config: Callable[..., Any], tmp_path: Path,
+                                                             kind: str) -> None:
+    from engine.models import resolve_model
+    from engine.studio import Studio
+    from engine.tasks import get_task
+
+    cfg = run_config(method=MethodConfig(kind=kind))
+    trainable, total, memory = Studio(tmp_path / "runs").plan(cfg)
+    path = resolve_model(cfg.model.name_or_path).path
+    real = apply_method(get_task(cfg.task).build_model(path, ["a", "b"]), cfg.method, path)
+    assert (trainable, total) == count_parameters(real)
+    assert memory.total_gb > memory.weights_gb > 0
