@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from engine.config import RunConfig
-from engine.data import DataReport, inspect_frame, load_table, resolve_source
+from engine.config import DataConfig, RunConfig
+from engine.data import DataReport, inspect_frame, load_splits, load_table, resolve_source
 from engine.data.loading import DEMO_PREFIX
 from engine.errors import DataError
 from engine.evaluation import REPORT_FILE, EvalReport
@@ -101,6 +101,12 @@ class Studio:
     def inspect(self, source: str, text_column: str, label_column: str, model_spec: str = "") -> DataReport:
         tokenizer = self.tokenizer(model_spec) if model_spec else None
         return inspect_frame(load_table(self.readable(source)), text_column, label_column, tokenizer)
+
+    def split_summary(self, cfg: DataConfig) -> dict[str, Any]:
+        """How the data will split and what cleaning drops, before any run starts."""
+        for source in filter(None, (cfg.train_file, cfg.validation_file, cfg.test_file)):
+            self.readable(source)
+        return load_splits(cfg).summary()
 
     # models -----------------------------------------------------------------------------------
     def tokenizer(self, spec: str) -> Any:

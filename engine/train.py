@@ -73,7 +73,7 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     labels = task.label_space(data.splits.train, cfg)
     for frame in (data.splits.validation, data.splits.test):
         task.check_split(frame, cfg, labels)
-    log.append("data_ready", **data_summary(data), detail=_data_detail(data))
+    log.append("data_ready", **data.summary(), detail=_data_detail(data))
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
     set_seed(cfg.train.seed)  # the new task head's first weights must follow the seed too
@@ -171,15 +171,8 @@ def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
                                               f"{positions} tokens{extra}; set it to {positions - virtual} or less.")
 
 
-def data_summary(data: PreparedData) -> dict[str, Any]:
-    splits = data.splits
-    return {"rows": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},
-            "dropped_empty": data.clean.dropped_empty, "dropped_duplicates": data.clean.dropped_duplicates,
-            "notes": list(splits.notes)}
-
-
 def _data_detail(data: PreparedData) -> str:
-    summary = data_summary(data)
+    summary = data.summary()
     rows = ", ".join(f"{name} {count}" for name, count in summary["rows"].items())
     return " ".join([f"{rows} rows; dropped {summary['dropped_empty']} empty and "
                      f"{summary['dropped_duplicates']} duplicate rows.", *summary["notes"]])

@@ -51,6 +51,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "mean": ("mean", "平均"),
     "median": ("median", "中位数"),
     "max": ("max", "最大"),
+    "split_heading": ("How it will split", "划分结果"),
+    "split_train": ("train", "训练"),
+    "split_validation": ("validation", "验证"),
+    "split_test": ("test", "测试"),
+    "cleaning_drops": ("cleaning drops (empty / duplicate rows)", "清洗删除（空行 / 重复行）"),
     "labels_chart": ("Rows per label", "各标签行数"),
     "lengths_chart": ("Text length", "文本长度分布"),
     # model tab

@@ -44,6 +44,14 @@ class PreparedData:
     validation_clean: CleanReport | None = None  # set when a separate validation file was given
     test_clean: CleanReport | None = None  # set when a separate test file was given
 
+    def summary(self) -> dict[str, Any]:
+        """Split sizes, what cleaning dropped, and the split's notes, for the Data tab and the run log."""
+        splits = self.splits
+        return {"rows": {"train": len(splits.train), "validation": len(splits.validation),
+                         "test": len(splits.test)},
+                "dropped_empty": self.clean.dropped_empty, "dropped_duplicates": self.clean.dropped_duplicates,
+                "notes": list(splits.notes)}
+
 
 def require_columns(df: pd.DataFrame, columns: list[str], where: str) -> None:
     """Raise a DataError naming every missing column and listing the ones the table does have."""

@@ -201,3 +201,13 @@ def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(client: Any, tiny_
     steps = [row["step"] for row in resumed["train"]]
     assert steps == sorted(set(steps))                    # the chart continues: no step twice, none backwards
     assert steps[-1] > stop_step
+
+
+
+def test_split_preview_event_shows_sizes_and_refuses_bad_ratios(client: Any) -> None:
+    # the Data tab's fields in form order: file, columns, ratios, seed, switches, separate files
+    fields = [DEMO, "text", "label", 0.1, 0.2, 42, True, True, True, "", ""]
+    markdown = client.predict(*fields, api_name="/split")
+    assert "train **224** · validation **32** · test **64**" in markdown  # 320 rows: 70/10/20 %
+    fields[3] = 0.0
+    assert "data.validation_ratio" in client.predict(*fields, api_name="/split")  # said in place, no pop-up

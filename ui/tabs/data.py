@@ -8,6 +8,8 @@ import gradio as gr
 
 from engine.data import DEMO_DATASETS, SUPPORTED_EXTENSIONS
 from engine.data.loading import DEMO_PREFIX
+from engine.config import RunConfig
+from engine.errors import EngineError
 from engine.studio import Studio
 from ui import charts
 from ui.context import Context
@@ -27,6 +29,7 @@ class DataTab:
     label_column: gr.Dropdown
     preview: gr.Dataframe
     summary: gr.Markdown
+    split: gr.Markdown
     labels_plot: gr.Plot
     lengths_plot: gr.Plot
 
@@ -57,12 +60,13 @@ def build(ctx: Context) -> DataTab:
                 test_file = form.bind("data", "test_file", tr.bind(gr.Textbox(interactive=False), "test_file"))
         with gr.Column(scale=2):
             summary = gr.Markdown(elem_id="data-summary")
+            split = gr.Markdown(elem_id="data-split")
             with gr.Row():
                 labels_plot = gr.Plot(show_label=False)
                 lengths_plot = gr.Plot(show_label=False)
             preview = tr.bind(gr.Dataframe(interactive=False, wrap=True, max_height=320), "preview")
     return DataTab(demo, upload, source, validation_upload, test_upload, validation_file, test_file,
-                   text_column, label_column, preview, summary, labels_plot, lengths_plot)
+                   text_column, label_column, preview, summary, split, labels_plot, lengths_plot)
 
 
 def _split_controls(ctx: Context) -> None:
@@ -95,6 +99,10 @@ def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
         inspect, [tab.source, tab.text_column, tab.label_column, model_spec, ctx.state], shown)
     gr.on([tab.text_column.input, tab.label_column.input], inspect,
           [tab.source, tab.text_column, tab.label_column, model_spec, ctx.state], shown)
+    data_fields = [b for b in ctx.form.bindings if b.section == "data"]
+    gr.on([b.component.change for b in data_fields], _splitter(ctx, [b.name for b in data_fields]),
+          [ctx.state, *(b.component for b in data_fields)], tab.split, trigger_mode="always_last",
+          show_progress="hidden")
 
 
 def _previewer(studio: Studio) -> Any:
@@ -122,6 +130,22 @@ def _inspector(ctx: Context) -> Any:
                 charts.label_figure(report.label_counts, ctx.text("labels_chart", lang)),
                 charts.length_figure(report.lengths, report.length_unit, ctx.text("lengths_chart", lang)))
     return inspect
+
+
+def _splitter(ctx: Context, names: list[str]) -> Any:
+    @guarded
+    def split(session: dict, *values: Any) -> str:
+        lang = session["lang"]
+        try:
+            cfg = RunConfig.from_dict({"data": dict(zip(names, values))}).data
+            summary = ctx.studio.split_summary(cfg)
+        except EngineError as exc:  # shown in place while the person is still choosing
+            return f"⚠️ {exc}"
+        rows = " · ".join(f"{ctx.text('split_' + name, lang)} **{n:,}**" for name, n in summary["rows"].items())
+        lines = [f"### {ctx.text('split_heading', lang)}", f"- {rows}",
+                 f"- {ctx.text('cleaning_drops', lang)}: {summary['dropped_empty']} / {summary['dropped_duplicates']}"]
+        return "\n".join(lines + [f"> ℹ️ {note}" for note in summary["notes"]])
+    return split
 
 
 def summary_markdown(report: Any, text: Any, lang: str) -> str:
