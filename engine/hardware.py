@@ -1,6 +1,16 @@
 """What this machine can train on, so the form only offers devices and precisions that work."""
 from __future__ import annotations
 
+from engine.errors import ConfigError
+from engine.messages import register_messages
+
+register_messages({
+    "hardware.precision_unsupported": ("{precision} is not supported on this machine's {device} device; choose one "
+                                       "of: {choices}.", "本机的 {device} 设备不支持 {precision}；可选：{choices}。"),
+    "hardware.no_device": ("this machine has no {device} device; choose one of: {choices}.",
+                           "本机没有 {device} 设备；可选：{choices}。"),
+})
+
 
 def available_devices() -> list[str]:
     import torch
@@ -34,17 +44,19 @@ def cpu_has_bf16() -> bool:
 
 
 def check_precision(device: str, precision: str) -> None:
-    from engine.errors import ConfigError
-
     supported = supported_precisions(device)
     if precision not in supported:
-        raise ConfigError("train.precision", f"{precision} is not supported on this machine's {device} device; "
-                                             f"choose one of: {', '.join(supported)}.")
+        raise ConfigError("train.precision", "hardware.precision_unsupported", precision=precision, device=device,
+                          choices=", ".join(supported))
 
 
 def check_device(device: str) -> None:
-    from engine.errors import ConfigError
-
     devices = available_devices()
     if device not in devices:
-        raise ConfigError("train.device", f"this machine has no {device} device; choose one of: {', '.join(devices)}.")
+        raise ConfigError("train.device", "hardware.no_device", device=device, choices=", ".join(devices))
+
+
+def check_hardware(device: str, precision: str) -> None:
+    """Refuse a device or precision this machine lacks, before a run exists: it is never silently replaced."""
+    check_device(device)
+    check_precision(device, precision)

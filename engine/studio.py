@@ -21,7 +21,6 @@ from engine.data import DataReport, inspect_frame, load_splits, load_table, reso
 from engine.data.loading import DEMO_PREFIX
 from engine.errors import DataError
 from engine.evaluation import REPORT_FILE, EvalReport
-from engine.hardware import check_precision
 from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import Coverage, ModelInfo, inspect_model, load_tokenizer, resolve_model, tokenizer_coverage
@@ -141,7 +140,6 @@ class Studio:
         # Problems we can see now fail here, with the form still open, not later in the child.
         for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
             resolve_source(self.readable(source))
-        check_precision(cfg.train.device, cfg.train.precision)
         return self.manager.start(cfg)
 
     def write_config(self, cfg: RunConfig) -> Path:

@@ -19,7 +19,7 @@ from engine.callbacks import EventCallback, StopCallback
 from engine.config import RunConfig
 from engine.data import PreparedData, load_splits
 from engine.errors import ConfigError, EngineError, RunError
-from engine.hardware import check_precision
+from engine.hardware import check_hardware
 from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.methods import apply_method, count_parameters
 from engine.models import load_tokenizer, resolve_model
@@ -68,7 +68,7 @@ def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
 def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome:
     task = get_task(cfg.task)
     task.check_config(cfg)
-    check_precision(cfg.train.device, cfg.train.precision)
+    check_hardware(cfg.train.device, cfg.train.precision)
     data = load_splits(cfg.data)
     labels = task.label_space(data.splits.train, cfg)
     for frame in (data.splits.validation, data.splits.test):

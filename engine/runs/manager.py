@@ -14,6 +14,7 @@ import psutil
 
 from engine.config import RunConfig
 from engine.errors import RunError
+from engine.hardware import check_hardware
 from engine.runs.events import TERMINAL, EventLog, History, load_history
 from engine.runs.layout import CHECKPOINT_DIR, CONFIG_FILE, LOG_FILE, STOP_FILE
 from engine.runs.store import ACTIVE, RunRecord, RunStore
@@ -34,6 +35,7 @@ class RunManager:
 
     def start(self, cfg: RunConfig) -> RunRecord:
         get_task(cfg.task).check_config(cfg)  # refuse bad settings before anything is written
+        check_hardware(cfg.train.device, cfg.train.precision)
         record = self.store.create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)
         cfg.save(Path(record.run_dir) / CONFIG_FILE)
         self._spawn(record, [])

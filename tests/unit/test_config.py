@@ -71,7 +71,7 @@ def test_unknown_key_is_refused_with_its_name(raw: dict, field_name: str) -> Non
 
 @pytest.mark.parametrize(("section", "name", "value", "words"), [
     ("train", "learning_rate", "fast", "must be a number"),
-    ("train", "train_batch_size", "16", "must be a number"),
+    ("train", "train_batch_size", "sixteen", "must be a number"),
     ("train", "train_batch_size", 2.5, "whole number"),
     ("model", "max_length", 64.5, "whole number"),
     ("train", "group_by_length", "yes", "true or false"),
@@ -84,6 +84,34 @@ def test_wrong_types_are_refused(section: str, name: str, value: object, words: 
         RunConfig.from_dict(_with(section, **{name: value}))
     assert info.value.field == f"{section}.{name}"
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "text", "value"), [
+    ("learning_rate", "2e-5", 2e-5), ("train_batch_size", "16", 16), ("warmup", " 0.25 ", 0.25),
+    ("max_steps", "1e3", 1000), ("seed", "-0", 0)])
+def test_numeric_strings_are_numbers(name: str, text: str, value: float) -> None:
+    cfg = RunConfig.from_dict(_with("train", **{name: text}))
+    assert getattr(cfg.train, name) == value
+    assert type(getattr(cfg.train, name)) is type(getattr(TrainConfig(), name))
+
+
+def test_yaml_exponent_without_a_dot_is_a_learning_rate() -> None:
+    # PyYAML reads 2e-5 as the string "2e-5" (YAML 1.1 wants 2.0e-5): users write it this way anyway.
+    assert RunConfig.from_yaml("train:\n  learning_rate: 2e-5\n").train.learning_rate == 2e-5
+
+
+@pytest.mark.parametrize(("section", "name"), [("train", "seed"), ("data", "split_seed")])
+def test_negative_seeds_are_refused(section: str, name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        RunConfig.from_dict(_with(section, **{name: -1}))
+    assert info.value.field == f"{section}.{name}"
+    assert "between 0 and" in str(info.value)
+
+
+def test_errors_speak_chinese_too() -> None:
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(learning_rate=2.0)
+    assert info.value.localized("zh") == "train.learning_rate：必须在 1e-08 到 1.0 之间，现在是 2.0。"
 
 
 def test_whole_float_for_int_is_accepted_as_int() -> None:
@@ -101,6 +129,9 @@ def test_section_must_be_a_mapping() -> None:
     (lambda: TrainConfig(learning_rate=float("nan")), "train.learning_rate"),
     (lambda: TrainConfig(train_batch_size=0), "train.train_batch_size"),
     (lambda: TrainConfig(max_steps=0), "train.max_steps"),
+    (lambda: TrainConfig(max_steps=-5), "train.max_steps"),
+    (lambda: DataConfig(separator="/"), "data.separator"),
+    (lambda: DataConfig(encoding="klingon"), "data.encoding"),
     (lambda: TrainConfig(label_smoothing=0.7), "train.label_smoothing"),
     (lambda: DataConfig(validation_ratio=0.6), "data.validation_ratio"),
     (lambda: DataConfig(validation_ratio=0.0), "data.validation_ratio"),

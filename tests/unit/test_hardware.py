@@ -37,3 +37,16 @@ def test_bf16_autocast_trains_on_a_capable_cpu(run_config: Callable[..., Any], t
     assert run_training(record.run_dir).status == "finished"
     losses = [row["loss"] for row in load_history(record.run_dir).train]
     assert losses and all(math.isfinite(v) for v in losses)
+
+
+def test_a_device_the_machine_lacks_is_refused_before_a_run_exists(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.config import RunConfig, TrainConfig
+    from engine.runs.manager import RunManager
+
+    monkeypatch.setattr(hardware, "available_devices", lambda: ["auto", "cpu"])
+    manager = RunManager(tmp_path / "runs")
+    with pytest.raises(ConfigError) as info:
+        manager.start(RunConfig(train=TrainConfig(device="cuda")))
+    assert info.value.field == "train.device" and "no cuda device" in str(info.value)
+    assert manager.list() == []  # refused, never silently trained on the CPU

@@ -9,7 +9,7 @@ import gradio as gr
 from engine import config as C
 from engine.config import RunConfig
 from engine.errors import EngineError
-from engine.hardware import available_devices, check_device, check_precision, supported_precisions
+from engine.hardware import available_devices, check_hardware, supported_precisions
 from engine.methods import RECOMMENDED_LR
 from engine.tasks import get_task, task_names
 from ui.context import Context
@@ -177,8 +177,7 @@ def wire(ctx: Context, tab: ParamsTab) -> None:
 def _runnable_here(cfg: RunConfig) -> RunConfig:
     """A YAML from another machine may name a device or precision this one lacks; say so plainly
     instead of letting the form refuse the value."""
-    check_device(cfg.train.device)
-    check_precision(cfg.train.device, cfg.train.precision)
+    check_hardware(cfg.train.device, cfg.train.precision)
     return cfg
 
 
