@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from engine.owners import LOCAL_OWNER
 from engine.runs.events import History
 from engine.studio import Studio
 from ui.form import Form
@@ -13,8 +14,9 @@ from ui.i18n import Translator, text
 
 
 def new_session() -> dict[str, Any]:
-    """Per-browser-session state: language, the run being watched and how much of its log was read."""
-    return {"lang": "en", "run_id": "", "offset": 0, "history": History()}
+    """Per-browser-session state: language, whose runs and uploads this page sees (set on load), the run
+    being watched and how much of its log was read."""
+    return {"lang": "en", "owner": LOCAL_OWNER, "run_id": "", "offset": 0, "history": History()}
 
 
 @dataclass
