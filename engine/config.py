@@ -108,27 +108,66 @@ def choices(section: type, name: str) -> tuple[str, ...]:
 
 @dataclass
 class DataConfig:
-    train_file: str = _field("Training data: a file path (CSV, TSV, JSON, JSONL, Parquet, Excel), "
-                             "upload:NAME or demo:NAME.", default="demo:reviews_en")
-    validation_file: str = _field("Optional separate validation file; empty means split it from the training data.",
+    train_file: str = _field("The data the model learns from: a file (CSV, TSV, JSON, JSONL, Parquet, Excel), "
+                             "upload:NAME or demo:NAME; change it to train on your own data.",
+                             "模型学习用的数据：一个文件（CSV、TSV、JSON、JSONL、Parquet、Excel）、upload:名称或 "
+                             "demo:名称；想用自己的数据训练时修改它。",
+                             default="demo:reviews_en")
+    validation_file: str = _field("An optional separate file for picking the best checkpoint; leave it empty to "
+                                  "split validation rows from the training data.",
+                                  "可选的单独验证文件，用来挑选最佳检查点；留空则从训练数据中划出验证行。",
                                   default="")
-    test_file: str = _field("Optional separate test file; empty means split it from the training data.", default="")
-    text_column: str = _field("Column holding the input text.", default="text")
-    label_column: str = _field("Column holding the label (strings or integers).", default="label")
-    encoding: str = _field("Text encoding of CSV/TSV/JSON files; empty detects it.", default="", choices=ENCODINGS)
-    separator: str = _field("Column separator of CSV/TSV/TXT files (, ; \\t |); empty detects it.", default="",
-                            choices=SEPARATORS)
-    validation_ratio: float = _field("Share of rows held out for validation when no validation file is given.",
+    test_file: str = _field("An optional separate file for the final score; leave it empty to split test rows from "
+                            "the training data.",
+                            "可选的单独测试文件，用来给出最终分数；留空则从训练数据中划出测试行。",
+                            default="")
+    text_column: str = _field("The column holding the text the model reads; change it when your file names that "
+                              "column differently.",
+                              "存放模型要读的文本的列；你的文件中该列名字不同时修改它。",
+                              default="text")
+    label_column: str = _field("The column holding each text's label (words or integers); change it when your file "
+                               "names that column differently.",
+                               "存放每条文本标签（文字或整数）的列；你的文件中该列名字不同时修改它。",
+                               default="label")
+    encoding: str = _field("How the file's characters are stored; leave it empty to detect it, and choose one only "
+                           "if accented or Chinese characters look wrong.",
+                           "文件字符的编码方式；留空则自动检测，只有带重音的字母或中文显示不对时才手动选择。",
+                           default="", choices=ENCODINGS)
+    separator: str = _field("The character between columns of CSV/TSV/TXT files (, ; \\t |); leave it empty to "
+                            "detect it, and choose one only if the columns come out wrong.",
+                            "CSV/TSV/TXT 文件中分隔各列的字符（, ; \\t |）；留空则自动检测，只有列被分错时才手动选"
+                            "择。",
+                            default="", choices=SEPARATORS)
+    validation_ratio: float = _field("The share of rows held out, when no validation file is given, to pick the best "
+                                     "checkpoint; raise it for small or unbalanced data so the score is steadier.",
+                                     "没有验证文件时留出的行的比例，用来挑选最佳检查点；数据少或类别不均衡时调大它，"
+                                     "分数会更稳定。",
                                      default=0.1, low=0.0, high=0.5)
-    test_ratio: float = _field("Share of rows held out for the final test when no test file is given.", default=0.1,
-                               low=0.0, high=0.5)
-    split_seed: int = _field("Seed of the random split, so the same data always splits the same way.", default=42,
-                             low=0, high=MAX_SEED)
-    stratify: bool = _field("Keep each label's share the same in every split.", default=True)
-    drop_empty: bool = _field("Drop rows whose text or label is empty.", default=True)
-    drop_duplicates: bool = _field("Drop rows whose text appears earlier in the data.", default=True)
+    test_ratio: float = _field("The share of rows held out, when no test file is given, for the final honest score; "
+                               "set it to 0 only if you will judge the model some other way.",
+                               "没有测试文件时留出的行的比例，用来给出最终的客观分数；只有你另有评估方法时才设为 0。",
+                               default=0.1, low=0.0, high=0.5)
+    split_seed: int = _field("Seed of the random split, so the same data always splits the same way; change it to "
+                             "check that a score does not depend on one lucky split.",
+                             "随机划分的种子，相同的数据总是得到相同的划分；改变它可以检查分数是否只是碰巧划分得好。",
+                             default=42, low=0, high=MAX_SEED)
+    stratify: bool = _field("Keep each label's share the same in every split; turn it off only when a label has too "
+                            "few rows to share out.",
+                            "让每个标签在各个划分中所占的比例相同；只有某个标签的行太少、无法分配时才关闭。",
+                            default=True)
+    drop_empty: bool = _field("Drop rows whose text or label is empty; keep it on unless empty texts mean something "
+                              "in your data.",
+                              "删除文本或标签为空的行；除非空文本在你的数据中有意义，否则保持开启。",
+                              default=True)
+    drop_duplicates: bool = _field("Drop rows whose text appears earlier in the data, so one text cannot land in "
+                                   "both training and test; keep it on.",
+                                   "删除文本在前面已出现过的行，避免同一文本同时出现在训练集和测试集中；建议保持开"
+                                   "启。",
+                                   default=True)
     unescape_html: bool = _field("Turn HTML entities such as &amp; and &#039; in texts into the characters they "
-                                 "stand for.", default=False)
+                                 "stand for; turn it on when the texts come from web pages.",
+                                 "把文本中的 &amp;、&#039; 等 HTML 实体还原成对应的字符；文本来自网页时开启。",
+                                 default=False)
 
     def __post_init__(self) -> None:
         if not self.train_file:
@@ -144,9 +183,16 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name_or_path: str = _field("packaged:NAME, a local folder, or a Hugging Face Hub id (needs internet).",
+    name_or_path: str = _field("The pretrained model to start from: packaged:NAME, a local folder, or a Hugging Face "
+                               "Hub id (needs internet); pick one made for your data's language.",
+                               "作为起点的预训练模型：packaged:名称、本地文件夹或 Hugging Face Hub 模型 id（需联"
+                               "网）；请选适合你数据语言的模型。",
                                default="packaged:all-MiniLM-L6-v2")
-    max_length: int = _field("Longest input in tokens; longer texts are cut.", default=128, low=8, high=8192)
+    max_length: int = _field("Longest input in tokens; longer texts are cut, so raise it when many texts are longer "
+                             "and lower it to train faster.",
+                             "输入的最大长度（词元数）；更长的文本会被截断，很多文本更长时调大它，想训练得更快时调小"
+                             "它。",
+                             default=128, low=8, high=8192)
 
     def __post_init__(self) -> None:
         if not self.name_or_path.strip():
@@ -156,23 +202,50 @@ class ModelConfig:
 
 @dataclass
 class MethodConfig:
-    kind: str = _field("How to fine-tune: full, lora, ia3, prompt_tuning, head_only, top_layers.", default="full",
-                       choices=METHODS)
-    lora_r: int = _field("LoRA rank: size of the low-rank update matrices.", default=8, low=1, high=512)
-    lora_alpha: int = _field("LoRA alpha: scale of the update (effective scale alpha/r).", default=16, low=1,
-                             high=4096)
-    lora_dropout: float = _field("Dropout on the LoRA input.", default=0.1, low=0.0, high=0.9)
-    lora_bias: str = _field("Which biases LoRA trains: none, all or lora_only.", default="none", choices=LORA_BIASES)
-    target_modules: list[str] = _field("Modules to adapt; empty picks them for the architecture.",
+    kind: str = _field("How much of the model trains: full (all weights), lora or ia3 (small adapters), "
+                       "prompt_tuning, head_only or top_layers; choose an adapter or a frozen body when memory or "
+                       "time is short.",
+                       "训练模型的哪些部分：full（全部权重）、lora 或 ia3（小型适配器）、prompt_tuning、head_only 或 "
+                       "top_layers；显存或时间不够时选择适配器或冻结主体。",
+                       default="full", choices=METHODS)
+    lora_r: int = _field("LoRA rank: the size of the small update matrices; raise it (16 to 64) if LoRA learns too "
+                         "little, lower it to save memory.",
+                         "LoRA 秩：低秩更新矩阵的大小；LoRA 学得不够时调大（16 到 64），想省显存时调小。",
+                         default=8, low=1, high=512)
+    lora_alpha: int = _field("LoRA alpha: how strongly the update counts (its scale is alpha/r); usually keep it at "
+                             "about twice the rank.",
+                             "LoRA alpha：更新的强度（缩放系数为 alpha/r）；通常保持为秩的两倍左右。",
+                             default=16, low=1, high=4096)
+    lora_dropout: float = _field("Dropout on the LoRA input; raise it if the model overfits a small dataset.",
+                                 "LoRA 输入上的 dropout；模型在小数据集上过拟合时调大它。",
+                                 default=0.1, low=0.0, high=0.9)
+    lora_bias: str = _field("Which biases LoRA trains as well (none, all or lora_only); keep none unless you have a "
+                            "reason.",
+                            "LoRA 同时训练哪些偏置（none、all 或 lora_only）；没有特别理由时保持 none。",
+                            default="none", choices=LORA_BIASES)
+    target_modules: list[str] = _field("The layers that get adapters; leave it empty to pick them for the "
+                                       "architecture, and set it only for a model whose layers we do not know.",
+                                       "加适配器的层；留空则按模型结构自动选择，只有模型结构不在已知范围内时才手动设"
+                                       "置。",
                                        default_factory=list)
-    modules_to_save: list[str] = _field("Extra modules trained in full and saved with the adapter; "
-                                        "empty means the task head (classifier, and the pooler of BERT-style "
-                                        "models).", default_factory=list)
-    num_virtual_tokens: int = _field("Prompt tuning: number of learned virtual tokens.", default=20, low=1, high=512)
-    prompt_init_text: str = _field("Prompt tuning: text to initialise the virtual tokens from; empty = random.",
+    modules_to_save: list[str] = _field("Extra modules trained in full and saved with the adapter; empty means the "
+                                        "task head (the classifier, and the pooler of BERT-style models).",
+                                        "与适配器一起完整训练并保存的额外模块；留空表示任务头（分类器，以及 BERT 类模"
+                                        "型的池化层）。",
+                                        default_factory=list)
+    num_virtual_tokens: int = _field("Prompt tuning: how many learned tokens go before each text; raise it if prompt "
+                                     "tuning learns too little.",
+                                     "提示微调：放在每条文本前面的可学习词元的数量；提示微调学得不够时调大它。",
+                                     default=20, low=1, high=512)
+    prompt_init_text: str = _field("Prompt tuning: a text to start the learned tokens from, such as a description of "
+                                   "the task; empty starts them at random.",
+                                   "提示微调：用来初始化可学习词元的文本，例如对任务的描述；留空则随机初始化。",
                                    default="")
-    top_layers: int = _field("top_layers: how many of the last encoder layers to train (with the head).", default=2,
-                             low=1, high=128)
+    top_layers: int = _field("top_layers: how many of the last encoder layers train along with the head; raise it "
+                             "for accuracy at the cost of memory and time.",
+                             "top_layers：与任务头一起训练的最后几层编码器的层数；调大可提高准确率，但更耗显存和时"
+                             "间。",
+                             default=2, low=1, high=128)
 
     def __post_init__(self) -> None:
         _validate(self, "method")
@@ -180,49 +253,130 @@ class MethodConfig:
 
 @dataclass
 class TrainConfig:
-    num_train_epochs: float = _field("Passes over the training data (ignored when max_steps > 0).", default=3.0,
-                                     low=0.01, high=1000)
-    max_steps: int = _field("Stop after this many optimizer steps; -1 means use epochs.", default=-1, low=-1,
-                            high=10_000_000)
-    train_batch_size: int = _field("Examples per device per step.", default=16, low=1, high=4096)
-    eval_batch_size: int = _field("Examples per device per evaluation step.", default=64, low=1, high=4096)
-    learning_rate: float = _field("Peak learning rate.", default=1e-4, low=1e-8, high=1.0)
-    warmup: float = _field("Warm-up: a ratio of all steps if below 1, else a number of steps.", default=0.1, low=0,
-                           high=1_000_000)
-    weight_decay: float = _field("AdamW weight decay.", default=0.01, low=0.0, high=1.0)
-    lr_scheduler: str = _field("How the learning rate changes after warm-up.", default="linear", choices=SCHEDULERS)
-    optim: str = _field("Optimizer.", default="adamw_torch", choices=OPTIMIZERS)
-    gradient_accumulation_steps: int = _field("Steps whose gradients add up before one update "
-                                              "(effective batch = batch size x this).", default=1, low=1, high=1024)
-    max_grad_norm: float = _field("Clip gradients to this norm; 0 turns clipping off.", default=1.0, low=0.0,
-                                  high=1000.0)
-    label_smoothing: float = _field("Label smoothing factor for the loss.", default=0.0, low=0.0, high=0.5)
-    eval_strategy: str = _field("When to evaluate: no, steps or epoch.", default="epoch", choices=STRATEGIES)
-    eval_steps: int = _field("Evaluate every N steps (when eval_strategy is steps).", default=50, low=1,
-                             high=1_000_000)
-    save_strategy: str = _field("When to save a checkpoint: no, steps or epoch.", default="epoch", choices=STRATEGIES)
-    save_steps: int = _field("Save every N steps (when save_strategy is steps).", default=50, low=1, high=1_000_000)
-    save_total_limit: int = _field("Keep at most this many checkpoints (the best is always kept).", default=2, low=1,
-                                   high=100)
-    logging_steps: int = _field("Log the training loss every N steps.", default=5, low=1, high=100_000)
-    seed: int = _field("Random seed of training.", default=42, low=0, high=MAX_SEED)
-    full_determinism: bool = _field("Make every operation deterministic (slower).", default=False)
-    early_stopping_patience: int = _field("Stop after this many evaluations without improvement; 0 = off.",
+    num_train_epochs: float = _field("Passes over the training data (ignored when max steps is above 0); raise it if "
+                                     "the validation score still rises at the end, lower it if it falls.",
+                                     "遍历训练数据的次数（最大步数大于 0 时忽略）；验证分数在结束时仍在上升就调大，开"
+                                     "始下降就调小。",
+                                     default=3.0, low=0.01, high=1000)
+    max_steps: int = _field("Stop after this many optimizer steps instead of counting epochs; -1 means use epochs, "
+                            "and a small number is handy for a quick try.",
+                            "训练到这么多优化步后停止，而不是按轮数计算；-1 表示按轮数，设一个小数字便于快速试跑。",
+                            default=-1, low=-1, high=10_000_000)
+    train_batch_size: int = _field("Examples per device per training step; lower it if memory runs out, raise it for "
+                                   "faster training on a GPU.",
+                                   "每个设备每个训练步处理的样本数；内存不足时调小，在 GPU 上想训练得更快时调大。",
+                                   default=16, low=1, high=4096)
+    eval_batch_size: int = _field("Examples per device per evaluation step; lower it only if evaluation runs out of "
+                                  "memory.",
+                                  "每个设备每个评估步处理的样本数；只有评估时内存不足才需要调小。",
+                                  default=64, low=1, high=4096)
+    learning_rate: float = _field("Peak learning rate. It sets the size of each update: lower it if the loss jumps "
+                                  "or rises, raise it if the loss barely falls.",
+                                  "峰值学习率，决定每次更新的幅度：损失跳动或上升时调小，损失几乎不降时调大。",
+                                  default=1e-4, low=1e-8, high=1.0)
+    warmup: float = _field("Warm-up: the learning rate grows from 0 over this share of all steps (below 1) or this "
+                           "many steps; raise it if the loss jumps at the start.",
+                           "预热：学习率从 0 开始，在这一比例的总步数内（小于 1 时）或这么多步内逐渐升高；训练开始时"
+                           "损失跳动就调大。",
+                           default=0.1, low=0, high=1_000_000)
+    weight_decay: float = _field("AdamW weight decay pulls the weights towards zero against overfitting; raise it a "
+                                 "little (up to 0.1) if the model overfits.",
+                                 "AdamW 权重衰减把权重往零拉，用来防止过拟合；模型过拟合时可稍微调大（最多 0.1 左"
+                                 "右）。",
+                                 default=0.01, low=0.0, high=1.0)
+    lr_scheduler: str = _field("How the learning rate changes after warm-up; linear suits most runs, and constant "
+                               "keeps it flat.",
+                               "预热之后学习率如何变化；linear 适合大多数情况，constant 保持不变。",
+                               default="linear", choices=SCHEDULERS)
+    optim: str = _field("The optimizer that applies the updates; adamw_torch suits most runs, and adafactor saves "
+                        "memory.",
+                        "执行参数更新的优化器；adamw_torch 适合大多数情况，adafactor 更省内存。",
+                        default="adamw_torch", choices=OPTIMIZERS)
+    gradient_accumulation_steps: int = _field("Steps whose gradients add up before one update (effective batch = "
+                                              "batch size x this); raise it for a larger batch when memory is short.",
+                                              "累加多少步的梯度后再更新一次（有效批大小 = 批大小 × 该值）；内存不够又"
+                                              "想要更大的批时调大它。",
+                                              default=1, low=1, high=1024)
+    max_grad_norm: float = _field("Clip gradients to this norm so that one bad batch cannot wreck training; 0 turns "
+                                  "clipping off, and 1.0 suits most runs.",
+                                  "把梯度裁剪到这个范数，避免一个异常批次破坏训练；0 表示不裁剪，1.0 适合大多数情况。",
+                                  default=1.0, low=0.0, high=1000.0)
+    label_smoothing: float = _field("Label smoothing teaches the model to be a little less sure; try 0.1 when labels "
+                                    "are noisy or the model is overconfident.",
+                                    "标签平滑让模型不要过于自信；标签有噪声或模型过于自信时可以试试 0.1。",
+                                    default=0.0, low=0.0, high=0.5)
+    eval_strategy: str = _field("When to score the validation split: no, every N steps, or every epoch; choose steps "
+                                "when epochs are long and you want to see the score sooner.",
+                                "何时在验证集上评分：no（不评估）、每 N 步（steps）或每轮（epoch）；每轮很长、想更早"
+                                "看到分数时选 steps。",
+                                default="epoch", choices=STRATEGIES)
+    eval_steps: int = _field("Evaluate every N steps (when evaluating by steps); lower it to see the score more "
+                             "often, at the cost of time.",
+                             "每 N 步评估一次（按步评估时）；调小可以更频繁地看到分数，但更花时间。",
+                             default=50, low=1, high=1_000_000)
+    save_strategy: str = _field("When to save a checkpoint: no, every N steps, or every epoch; it must match the "
+                                "evaluation setting when the best model is kept.",
+                                "何时保存检查点：no（不保存）、每 N 步（steps）或每轮（epoch）；保留最佳模型时必须与"
+                                "评估时机一致。",
+                                default="epoch", choices=STRATEGIES)
+    save_steps: int = _field("Save every N steps (when saving by steps); lower it to lose less work if training "
+                             "stops early.",
+                             "每 N 步保存一次（按步保存时）；调小可以在训练意外中断时少损失进度。",
+                             default=50, low=1, high=1_000_000)
+    save_total_limit: int = _field("Keep at most this many checkpoints (the best is always kept); raise it to be "
+                                   "able to resume from older points.",
+                                   "最多保留这么多个检查点（最佳的总会保留）；想从更早的位置继续训练时调大它。",
+                                   default=2, low=1, high=100)
+    logging_steps: int = _field("Log the training loss every N steps; lower it for a more detailed loss chart.",
+                                "每 N 步记录一次训练损失；调小可以得到更细致的损失曲线。",
+                                default=5, low=1, high=100_000)
+    seed: int = _field("Random seed of training, so the same settings give the same result; change it to see how "
+                       "much a score varies.",
+                       "训练的随机种子，相同的设置得到相同的结果；改变它可以看出分数的波动有多大。",
+                       default=42, low=0, high=MAX_SEED)
+    full_determinism: bool = _field("Make every operation deterministic so that reruns match exactly; it is slower, "
+                                    "so turn it on only when you need exact repeats.",
+                                    "让每一步运算都是确定的，重跑结果完全一致；它更慢，只有需要完全复现时才开启。",
+                                    default=False)
+    early_stopping_patience: int = _field("Stop after this many evaluations without improvement (0 = off); set 2 or "
+                                          "3 to save time once the score stops rising.",
+                                          "连续这么多次评估没有提升就停止（0 = 关闭）；设为 2 或 3 可以在分数不再上升"
+                                          "时节省时间。",
                                           default=0, low=0, high=100)
-    early_stopping_threshold: float = _field("Smallest improvement that counts for early stopping.", default=0.0,
-                                             low=0.0, high=1.0)
-    load_best_model_at_end: bool = _field("Keep the best checkpoint (by the chosen metric) as the final model.",
+    early_stopping_threshold: float = _field("Smallest improvement that counts for early stopping; raise it to "
+                                             "ignore tiny gains.",
+                                             "早停时算作提升的最小幅度；调大它可以忽略微小的提升。",
+                                             default=0.0, low=0.0, high=1.0)
+    load_best_model_at_end: bool = _field("Keep the best checkpoint (by the chosen metric) as the final model "
+                                          "instead of the last one; keep it on.",
+                                          "以最佳检查点（按所选指标）而不是最后一个作为最终模型；建议保持开启。",
                                           default=True)
-    metric_for_best_model: str = _field("Metric that picks the best checkpoint; empty = the task's main metric.",
+    metric_for_best_model: str = _field("Metric that picks the best checkpoint; empty means the task's main metric, "
+                                        "and you can choose loss or another metric when it matters more to you.",
+                                        "用来挑选最佳检查点的指标；留空表示任务的主要指标，也可以选择损失或你更看重的"
+                                        "其他指标。",
                                         default="")
-    padding: str = _field("dynamic pads each batch to its longest text; max_length pads all to max length.",
+    padding: str = _field("dynamic pads each batch to its longest text, which is faster; max_length pads every text "
+                          "to the max length, for steady memory use.",
+                          "dynamic 把每个批次填充到其中最长的文本，速度更快；max_length 把所有文本都填充到最大长度，"
+                          "内存占用更稳定。",
                           default="dynamic", choices=PADDINGS)
-    group_by_length: bool = _field("Batch texts of similar length together (faster with dynamic padding).",
+    group_by_length: bool = _field("Batch texts of similar length together, which is faster with dynamic padding; "
+                                   "turn it off for a fully random order.",
+                                   "把长度相近的文本放进同一批，配合动态填充更快；想要完全随机的顺序时关闭。",
                                    default=True)
-    precision: str = _field("Number format of training: fp32, fp16 or bf16 (mixed precision).", default="fp32",
-                            choices=PRECISIONS)
-    device: str = _field("Where to train: auto, cpu, cuda or mps.", default="auto", choices=DEVICES)
-    gradient_checkpointing: bool = _field("Recompute activations to save memory (slower).", default=False)
+    precision: str = _field("Number format of training: fp32, or fp16/bf16 mixed precision, which is faster and uses "
+                            "less memory where the hardware supports it.",
+                            "训练的数值格式：fp32，或 fp16/bf16 混合精度，在硬件支持时更快、更省内存。",
+                            default="fp32", choices=PRECISIONS)
+    device: str = _field("Where to train: auto picks the GPU when there is one; choose cpu, cuda or mps to decide "
+                         "yourself.",
+                         "在哪里训练：auto 在有 GPU 时自动使用 GPU；也可以自己选择 cpu、cuda 或 mps。",
+                         default="auto", choices=DEVICES)
+    gradient_checkpointing: bool = _field("Recompute activations instead of storing them, which saves memory but "
+                                          "takes longer; turn it on when memory runs out.",
+                                          "重新计算激活值而不是保存它们，省内存但更慢；内存不够时开启。",
+                                          default=False)
 
     def __post_init__(self) -> None:
         _validate(self, "train")
@@ -247,8 +401,12 @@ class TrainConfig:
 
 @dataclass
 class RunConfig:
-    task: str = _field("What to train the model for.", default="text_classification")
-    name: str = _field("A name for the run, shown in the run list.", default="")
+    task: str = _field("What to train the model for.",
+                       "要训练模型完成的任务。",
+                       default="text_classification")
+    name: str = _field("A name for the run, shown in the run list; leave it empty to name it by its start time.",
+                       "运行的名称，显示在运行列表中；留空则以开始时间命名。",
+                       default="")
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     method: MethodConfig = field(default_factory=MethodConfig)
