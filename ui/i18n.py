@@ -1,16 +1,19 @@
 """Every user-facing string of the UI, in English and Chinese, and the switch between them.
 
 Components are bound to keys as the tabs build them; switching language relabels every bound
-component at once. Keys ending in `_help` are the tooltips (info) of the key without it.
+component at once. A component's info line (its tooltip) is the help of the config field it edits, when
+the binding names one, else the key ending in `_help` of its label key.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
+from engine.config import field_help
 from ui.strings import TEXT
 
 LANGUAGES = {"English": "en", "中文": "zh"}
@@ -21,21 +24,29 @@ def text(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+Wording = Callable[[str], str]   # language code -> the words shown
+
+
 @dataclass
 class Translator:
     lang: str = "en"
-    bindings: list[tuple[Any, dict[str, str]]] = field(default_factory=list)
+    bindings: list[tuple[Any, dict[str, Wording]]] = field(default_factory=list)
 
     def __call__(self, key: str) -> str:
         return text(key, self.lang)
 
-    def bind(self, component: Any, key: str, attr: str = "label") -> Any:
-        """Show `key` as the component's `attr` (label, value...) in the current language, and follow switches."""
-        attrs = {attr: key}
-        if attr == "label" and f"{key}_help" in TEXT and _takes_info(component):
-            attrs["info"] = f"{key}_help"
-        for name, k in attrs.items():
-            setattr(component, name, self(k))
+    def bind(self, component: Any, key: str, attr: str = "label",
+             config_field: tuple[type, str] | None = None) -> Any:
+        """Show `key` as the component's `attr` (label, value...) in the current language, and follow switches.
+        `config_field` names the setting the component edits, `(TrainConfig, "seed")`: its help is the info line."""
+        attrs: dict[str, Wording] = {attr: functools.partial(text, key)}
+        if attr == "label" and _takes_info(component):
+            if config_field is not None:
+                attrs["info"] = functools.partial(field_help, *config_field)
+            elif f"{key}_help" in TEXT:
+                attrs["info"] = functools.partial(text, f"{key}_help")
+        for name, words in attrs.items():
+            setattr(component, name, words(self.lang))
         self.bindings.append((component, attrs))
         return component
 
@@ -44,7 +55,7 @@ class Translator:
         return [c for c, _ in self.bindings]
 
     def updates(self, lang: str) -> list[Any]:
-        return [gr.update(**{name: text(k, lang) for name, k in attrs.items()}) for _, attrs in self.bindings]
+        return [gr.update(**{name: words(lang) for name, words in attrs.items()}) for _, attrs in self.bindings]
 
 
 def _takes_info(component: Any) -> bool:

@@ -11,7 +11,7 @@ from engine.data.loading import DEMO_PREFIX
 from engine.config import RunConfig
 from engine.errors import EngineError
 from engine.studio import Studio
-from ui import charts
+from ui import charts, widgets
 from ui.context import Context
 from ui.errors import guarded
 
@@ -72,11 +72,12 @@ def build(ctx: Context) -> DataTab:
 def _split_controls(ctx: Context) -> None:
     tr, form = ctx.tr, ctx.form
     with gr.Row():
-        form.bind("data", "validation_ratio", tr.bind(gr.Slider(0.0, 0.5, value=0.1, step=0.05), "validation_ratio"))
-        form.bind("data", "test_ratio", tr.bind(gr.Slider(0.0, 0.5, value=0.1, step=0.05), "test_ratio"))
+        # Bounds and defaults are the config's (ui.widgets), never copied here.
+        form.bind("data", "validation_ratio", tr.bind(widgets.slider("data", "validation_ratio", 0.05),
+                                                      "validation_ratio"))
+        form.bind("data", "test_ratio", tr.bind(widgets.slider("data", "test_ratio", 0.05), "test_ratio"))
     with gr.Row():
-        form.bind("data", "split_seed", tr.bind(gr.Number(value=42, precision=0, minimum=0, maximum=2**31 - 1),
-                                                "split_seed"))
+        form.bind("data", "split_seed", tr.bind(widgets.number("data", "split_seed"), "split_seed"))
         form.bind("data", "stratify", tr.bind(gr.Checkbox(value=True), "stratify"))
     with gr.Row():
         form.bind("data", "drop_empty", tr.bind(gr.Checkbox(value=True), "drop_empty"))

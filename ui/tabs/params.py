@@ -1,4 +1,5 @@
-"""Hyperparameters tab: bounded widgets for every training option, the method, and the config as YAML/CLI."""
+"""Hyperparameters tab: a Basic view (epochs, learning rate, batch, max length, method), collapsed Advanced
+sections for every other option, and the config as YAML/CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +7,6 @@ from typing import Any
 
 import gradio as gr
 
-from engine import config as C
 from engine.config import RunConfig
 from engine.errors import EngineError
 from engine.hardware import available_devices, check_hardware, supported_precisions
@@ -14,12 +14,15 @@ from engine.methods import RECOMMENDED_LR
 from engine.tasks import get_task, task_names
 from ui.context import Context
 from ui.errors import guarded
+from ui.widgets import checkbox, default, dropdown, number, radio, setting, slider
 
-# Widget bounds are the config's own (engine/config.py), so any valid YAML loads into the form.
-# Module names differ between architectures, so those lists take typed names too (PEFT checks them).
+# Every number's bounds and every choice list are the config's own (engine/config.py), so any valid YAML
+# loads into the form and the form offers nothing the config refuses; each widget's info line is its field's
+# help. Module names differ between architectures, so those lists take typed names too (PEFT checks them).
 TARGET_MODULES = ["query", "key", "value", "dense", "attention.output.dense", "intermediate.dense",
                   "output.dense", "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 HEAD_MODULES = ["classifier", "pooler", "score"]
+ADAPTER_METHODS = ("lora", "ia3")
 
 
 @dataclass
@@ -28,6 +31,7 @@ class ParamsTab:
     lora_group: gr.Group
     prompt_group: gr.Group
     top_group: gr.Group
+    no_options: gr.Markdown
     batch: gr.Number
     accumulation: gr.Slider
     effective_batch: gr.Markdown
@@ -46,9 +50,12 @@ class ParamsTab:
 def build(ctx: Context) -> ParamsTab:
     with gr.Row():
         with gr.Column(scale=3):
-            batch, accumulation, effective, learning_rate = _schedule(ctx)
+            batch, learning_rate, method = _basic(ctx)
+            ctx.tr.bind(gr.Markdown(elem_id="advanced-heading"), "advanced_heading", attr="value")
+            accumulation, effective = _optimization(ctx)
+            lora, prompt, top, no_options = _method_options(ctx)
             _evaluation(ctx)
-            method, lora, prompt, top = _method(ctx)
+            _batching(ctx)
             device, precision = _hardware(ctx)
         with gr.Column(scale=2):
             status = gr.Markdown(elem_id="config-status")
@@ -59,90 +66,106 @@ def build(ctx: Context) -> ParamsTab:
                 upload = ctx.tr.bind(gr.UploadButton(file_types=[".yaml", ".yml"]), "upload_yaml", attr="label")
             estimate = ctx.tr.bind(gr.Button(), "estimate", attr="value")
             plan = gr.Markdown(elem_id="plan")
-    return ParamsTab(method, lora, prompt, top, batch, accumulation, effective, learning_rate, device, precision, status, yaml,
-                     cli, download, upload, estimate, plan)
+    return ParamsTab(method, lora, prompt, top, no_options, batch, accumulation, effective, learning_rate, device,
+                     precision, status, yaml, cli, download, upload, estimate, plan)
 
 
-def _schedule(ctx: Context) -> tuple[gr.Number, gr.Slider, gr.Markdown, gr.Number]:
-    tr, form, d = ctx.tr, ctx.form, C.TrainConfig()
-    with tr.bind(gr.Accordion(open=True), "schedule_section"):
+def _basic(ctx: Context) -> tuple[gr.Number, gr.Number, gr.Radio]:
+    """What most people change: how long, how fast, how much at once, how long a text, and how to fine-tune."""
+    with gr.Group(elem_id="basic-settings"):
+        ctx.tr.bind(gr.Markdown(elem_id="basic-heading", padding=True), "basic_heading", attr="value")
         with gr.Row():
-            form.bind("train", "num_train_epochs", tr.bind(gr.Number(d.num_train_epochs, minimum=0.01, maximum=1000), "epochs"))
-            form.bind("train", "max_steps", tr.bind(gr.Number(d.max_steps, precision=0, minimum=-1, maximum=10_000_000), "max_steps"))
-            form.bind("model", "max_length", tr.bind(gr.Number(C.ModelConfig().max_length, precision=0, minimum=8, maximum=8192), "max_length"))
+            setting(ctx, "train", "num_train_epochs", number("train", "num_train_epochs"), "epochs")
+            learning_rate = setting(ctx, "train", "learning_rate", number("train", "learning_rate"), "learning_rate")
+            batch = setting(ctx, "train", "train_batch_size", number("train", "train_batch_size"), "batch_size")
+            setting(ctx, "model", "max_length", number("model", "max_length"), "max_length")
+        method = setting(ctx, "method", "kind", radio("method", "kind"), "method")
+        ctx.tr.bind(gr.Markdown(elem_id="method-note", padding=True), "method_sets_lr", attr="value")
+    return batch, learning_rate, method
+
+
+def _optimization(ctx: Context) -> tuple[gr.Slider, gr.Markdown]:
+    with ctx.tr.bind(gr.Accordion(open=False, elem_id="optimization-settings"), "optimization_section"):
         with gr.Row():
-            batch = form.bind("train", "train_batch_size", tr.bind(gr.Number(d.train_batch_size, precision=0, minimum=1, maximum=4096), "batch_size"))
-            form.bind("train", "eval_batch_size", tr.bind(gr.Number(d.eval_batch_size, precision=0, minimum=1, maximum=4096), "eval_batch_size"))
-            accumulation = form.bind("train", "gradient_accumulation_steps",
-                                     tr.bind(gr.Slider(1, 1024, value=d.gradient_accumulation_steps, step=1), "accumulation"))
+            setting(ctx, "train", "max_steps", number("train", "max_steps"), "max_steps")
+            setting(ctx, "train", "warmup", number("train", "warmup"), "warmup")
+            setting(ctx, "train", "eval_batch_size", number("train", "eval_batch_size"), "eval_batch_size")
+        with gr.Row():
+            setting(ctx, "train", "lr_scheduler", dropdown("train", "lr_scheduler"), "scheduler")
+            setting(ctx, "train", "optim", dropdown("train", "optim"), "optimizer")
+            setting(ctx, "train", "weight_decay", slider("train", "weight_decay", 0.01), "weight_decay")
+        with gr.Row():
+            accumulation = setting(ctx, "train", "gradient_accumulation_steps",
+                                   slider("train", "gradient_accumulation_steps", 1), "accumulation")
+            setting(ctx, "train", "max_grad_norm", number("train", "max_grad_norm"), "max_grad_norm")
+            setting(ctx, "train", "label_smoothing", slider("train", "label_smoothing", 0.05), "label_smoothing")
         effective = gr.Markdown(elem_id="effective-batch")
-        with gr.Row():
-            learning_rate = form.bind("train", "learning_rate",
-                                      tr.bind(gr.Number(d.learning_rate, minimum=1e-8, maximum=1.0), "learning_rate"))
-            form.bind("train", "warmup", tr.bind(gr.Number(d.warmup, minimum=0, maximum=1_000_000), "warmup"))
-            form.bind("train", "weight_decay", tr.bind(gr.Slider(0.0, 1.0, value=d.weight_decay, step=0.01), "weight_decay"))
-        with gr.Row():
-            form.bind("train", "lr_scheduler", tr.bind(gr.Dropdown(list(C.SCHEDULERS), value=d.lr_scheduler), "scheduler"))
-            form.bind("train", "optim", tr.bind(gr.Dropdown(list(C.OPTIMIZERS), value=d.optim), "optimizer"))
-            form.bind("train", "max_grad_norm", tr.bind(gr.Number(d.max_grad_norm, minimum=0, maximum=1000), "max_grad_norm"))
-        with gr.Row():
-            form.bind("train", "label_smoothing", tr.bind(gr.Slider(0.0, 0.5, value=d.label_smoothing, step=0.05), "label_smoothing"))
-            form.bind("train", "seed", tr.bind(gr.Number(d.seed, precision=0, minimum=0, maximum=2**31 - 1), "seed"))
-            form.bind("train", "full_determinism", tr.bind(gr.Checkbox(d.full_determinism), "determinism"))
-        with gr.Row():
-            form.bind("train", "padding", tr.bind(gr.Radio(list(C.PADDINGS), value=d.padding), "padding"))
-            form.bind("train", "group_by_length", tr.bind(gr.Checkbox(d.group_by_length), "group_by_length"))
-    return batch, accumulation, effective, learning_rate
+    return accumulation, effective
+
+
+def _method_options(ctx: Context) -> tuple[gr.Group, gr.Group, gr.Group, gr.Markdown]:
+    """Only the chosen method's own settings show; full and head_only have none."""
+    with ctx.tr.bind(gr.Accordion(open=False, elem_id="method-settings"), "method_options_section"):
+        no_options = ctx.tr.bind(gr.Markdown(), "method_no_options", attr="value")
+        with gr.Group(visible=False) as lora:
+            with gr.Row():
+                setting(ctx, "method", "lora_r", slider("method", "lora_r", 1), "lora_r")
+                setting(ctx, "method", "lora_alpha", slider("method", "lora_alpha", 1), "lora_alpha")
+                setting(ctx, "method", "lora_dropout", slider("method", "lora_dropout", 0.05), "lora_dropout")
+            with gr.Row():
+                setting(ctx, "method", "lora_bias", radio("method", "lora_bias"), "lora_bias")
+                setting(ctx, "method", "target_modules", gr.Dropdown(TARGET_MODULES, value=[], multiselect=True,
+                                                                     allow_custom_value=True), "target_modules")
+                setting(ctx, "method", "modules_to_save", gr.Dropdown(HEAD_MODULES, value=[], multiselect=True,
+                                                                      allow_custom_value=True), "modules_to_save")
+        with gr.Group(visible=False) as prompt:
+            setting(ctx, "method", "num_virtual_tokens", slider("method", "num_virtual_tokens", 1), "virtual_tokens")
+            setting(ctx, "method", "prompt_init_text", gr.Textbox(default("method", "prompt_init_text"),
+                                                                  max_length=500), "prompt_init")
+        with gr.Group(visible=False) as top:
+            setting(ctx, "method", "top_layers", slider("method", "top_layers", 1), "top_layers")
+    return lora, prompt, top, no_options
 
 
 def _evaluation(ctx: Context) -> None:
-    tr, form, d = ctx.tr, ctx.form, C.TrainConfig()
-    with tr.bind(gr.Accordion(open=False), "eval_section"):
+    with ctx.tr.bind(gr.Accordion(open=False, elem_id="evaluation-settings"), "eval_section"):
         with gr.Row():
-            form.bind("train", "eval_strategy", tr.bind(gr.Radio(list(C.STRATEGIES), value=d.eval_strategy), "eval_strategy"))
-            form.bind("train", "eval_steps", tr.bind(gr.Number(d.eval_steps, precision=0, minimum=1, maximum=1_000_000), "eval_steps"))
-            form.bind("train", "logging_steps", tr.bind(gr.Number(d.logging_steps, precision=0, minimum=1, maximum=100_000), "logging_steps"))
+            setting(ctx, "train", "eval_strategy", radio("train", "eval_strategy"), "eval_strategy")
+            setting(ctx, "train", "eval_steps", number("train", "eval_steps"), "eval_steps")
+            setting(ctx, "train", "logging_steps", number("train", "logging_steps"), "logging_steps")
         with gr.Row():
-            form.bind("train", "save_strategy", tr.bind(gr.Radio(list(C.STRATEGIES), value=d.save_strategy), "save_strategy"))
-            form.bind("train", "save_steps", tr.bind(gr.Number(d.save_steps, precision=0, minimum=1, maximum=1_000_000), "save_steps"))
-            form.bind("train", "save_total_limit", tr.bind(gr.Slider(1, 100, value=d.save_total_limit, step=1), "save_total_limit"))
+            setting(ctx, "train", "save_strategy", radio("train", "save_strategy"), "save_strategy")
+            setting(ctx, "train", "save_steps", number("train", "save_steps"), "save_steps")
+            setting(ctx, "train", "save_total_limit", slider("train", "save_total_limit", 1), "save_total_limit")
         with gr.Row():
-            form.bind("train", "load_best_model_at_end", tr.bind(gr.Checkbox(d.load_best_model_at_end), "load_best"))
-            form.bind("train", "metric_for_best_model", tr.bind(gr.Dropdown(best_metrics(), value=""), "best_metric"))
+            setting(ctx, "train", "load_best_model_at_end", checkbox("train", "load_best_model_at_end"), "load_best")
+            setting(ctx, "train", "metric_for_best_model", gr.Dropdown(best_metrics(), value=""), "best_metric")
         with gr.Row():
-            form.bind("train", "early_stopping_patience", tr.bind(gr.Slider(0, 100, value=0, step=1), "patience"))
-            form.bind("train", "early_stopping_threshold", tr.bind(gr.Number(0.0, minimum=0, maximum=1), "threshold"))
+            setting(ctx, "train", "early_stopping_patience", slider("train", "early_stopping_patience", 1), "patience")
+            setting(ctx, "train", "early_stopping_threshold", number("train", "early_stopping_threshold"),
+                    "threshold")
 
 
-def _method(ctx: Context) -> tuple[gr.Radio, gr.Group, gr.Group, gr.Group]:
-    tr, form, d = ctx.tr, ctx.form, C.MethodConfig()
-    with tr.bind(gr.Accordion(open=True), "method_section"):
-        method = form.bind("method", "kind", tr.bind(gr.Radio(list(C.METHODS), value=d.kind), "method"))
-        with gr.Group(visible=False) as lora:
-            with gr.Row():
-                form.bind("method", "lora_r", tr.bind(gr.Slider(1, 512, value=d.lora_r, step=1), "lora_r"))
-                form.bind("method", "lora_alpha", tr.bind(gr.Slider(1, 4096, value=d.lora_alpha, step=1), "lora_alpha"))
-                form.bind("method", "lora_dropout", tr.bind(gr.Slider(0.0, 0.9, value=d.lora_dropout, step=0.05), "lora_dropout"))
-            with gr.Row():
-                form.bind("method", "lora_bias", tr.bind(gr.Radio(list(C.LORA_BIASES), value=d.lora_bias), "lora_bias"))
-                form.bind("method", "target_modules", tr.bind(gr.Dropdown(TARGET_MODULES, value=[], multiselect=True, allow_custom_value=True), "target_modules"))
-                form.bind("method", "modules_to_save", tr.bind(gr.Dropdown(HEAD_MODULES, value=[], multiselect=True, allow_custom_value=True), "modules_to_save"))
-        with gr.Group(visible=False) as prompt:
-            form.bind("method", "num_virtual_tokens", tr.bind(gr.Slider(1, 512, value=d.num_virtual_tokens, step=1), "virtual_tokens"))
-            form.bind("method", "prompt_init_text", tr.bind(gr.Textbox(d.prompt_init_text, max_length=500), "prompt_init"))
-        with gr.Group(visible=False) as top:
-            form.bind("method", "top_layers", tr.bind(gr.Slider(1, 128, value=d.top_layers, step=1), "top_layers"))
-    return method, lora, prompt, top
+def _batching(ctx: Context) -> None:
+    with ctx.tr.bind(gr.Accordion(open=False, elem_id="batching-settings"), "batching_section"):
+        with gr.Row():
+            setting(ctx, "train", "padding", radio("train", "padding"), "padding")
+            setting(ctx, "train", "group_by_length", checkbox("train", "group_by_length"), "group_by_length")
+        with gr.Row():
+            setting(ctx, "train", "seed", number("train", "seed"), "seed")
+            setting(ctx, "train", "full_determinism", checkbox("train", "full_determinism"), "determinism")
 
 
 def _hardware(ctx: Context) -> tuple[gr.Radio, gr.Radio]:
-    tr, form, d = ctx.tr, ctx.form, C.TrainConfig()
-    with tr.bind(gr.Accordion(open=False), "hardware_section"):
+    """Only the devices and precisions this machine has are offered (a subset of the config's choices)."""
+    device_default, precision_default = default("train", "device"), default("train", "precision")
+    with ctx.tr.bind(gr.Accordion(open=False, elem_id="hardware-settings"), "hardware_section"):
         with gr.Row():
-            device = form.bind("train", "device", tr.bind(gr.Radio(available_devices(), value=d.device), "device"))
-            precision = form.bind("train", "precision",
-                                  tr.bind(gr.Radio(supported_precisions(d.device), value=d.precision), "precision"))
-            form.bind("train", "gradient_checkpointing", tr.bind(gr.Checkbox(d.gradient_checkpointing), "grad_checkpointing"))
+            device = setting(ctx, "train", "device", gr.Radio(available_devices(), value=device_default), "device")
+            precision = setting(ctx, "train", "precision",
+                                gr.Radio(supported_precisions(device_default), value=precision_default), "precision")
+            setting(ctx, "train", "gradient_checkpointing", checkbox("train", "gradient_checkpointing"),
+                    "grad_checkpointing")
     return device, precision
 
 
@@ -153,14 +176,16 @@ def best_metrics() -> list[str]:
 
 
 def method_groups(kind: str) -> tuple:
-    """Show only the settings of the chosen method."""
-    return (gr.update(visible=kind in ("lora", "ia3")), gr.update(visible=kind == "prompt_tuning"),
-            gr.update(visible=kind == "top_layers"))
+    """Show only the settings of the chosen method, or say it has none."""
+    return (gr.update(visible=kind in ADAPTER_METHODS), gr.update(visible=kind == "prompt_tuning"),
+            gr.update(visible=kind == "top_layers"),
+            gr.update(visible=kind not in (*ADAPTER_METHODS, "prompt_tuning", "top_layers")))
 
 
 def wire(ctx: Context, tab: ParamsTab) -> None:
     form, state = ctx.form, ctx.state
-    tab.method.change(guarded(method_groups), tab.method, [tab.lora_group, tab.prompt_group, tab.top_group])
+    tab.method.change(guarded(method_groups), tab.method,
+                     [tab.lora_group, tab.prompt_group, tab.top_group, tab.no_options])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
     tab.method.input(guarded(lambda kind: RECOMMENDED_LR[kind]), tab.method, tab.learning_rate)
     tab.device.input(guarded(lambda device: gr.update(choices=supported_precisions(device), value="fp32")),

@@ -1,0 +1,47 @@
+"""Form widgets built from the config's own metadata: bounds, choices, defaults and help are declared once,
+in engine/config.py, and every tab reads them from there instead of copying numbers."""
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from engine import config as C
+from ui.context import Context
+
+SECTIONS: dict[str, type] = {"data": C.DataConfig, "model": C.ModelConfig, "method": C.MethodConfig,
+                             "train": C.TrainConfig}
+
+
+def setting(ctx: Context, section: str, name: str, widget: Any, key: str) -> Any:
+    """Bind a widget to a config field: the form reads and writes it, `key` labels it, and its info line is
+    the field's help in the current language."""
+    return ctx.form.bind(section, name, ctx.tr.bind(widget, key, config_field=(SECTIONS[section], name)))
+
+
+def default(section: str, name: str) -> Any:
+    return getattr(SECTIONS[section](), name)
+
+
+def number(section: str, name: str) -> gr.Number:
+    """A number box bounded as the field is; integer fields take whole numbers only."""
+    low, high = C.bounds(SECTIONS[section], name)
+    value = default(section, name)
+    return gr.Number(value, precision=0 if type(value) is int else None, minimum=low, maximum=high)
+
+
+def slider(section: str, name: str, step: float) -> gr.Slider:
+    low, high = C.bounds(SECTIONS[section], name)
+    return gr.Slider(low, high, value=default(section, name), step=step)
+
+
+def radio(section: str, name: str) -> gr.Radio:
+    return gr.Radio(list(C.choices(SECTIONS[section], name)), value=default(section, name))
+
+
+def dropdown(section: str, name: str) -> gr.Dropdown:
+    return gr.Dropdown(list(C.choices(SECTIONS[section], name)), value=default(section, name))
+
+
+def checkbox(section: str, name: str) -> gr.Checkbox:
+    return gr.Checkbox(default(section, name))
