@@ -10,7 +10,7 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,11 +19,14 @@ import pandas as pd
 from engine.config import DataConfig, RunConfig
 from engine.data import DataReport, inspect_frame, load_splits, load_table, resolve_source
 from engine.data.loading import DEMO_PREFIX
-from engine.errors import DataError
+from engine.errors import DataError, ModelError
+from engine.messages import register_messages
+from engine.owners import LOCAL_OWNER
 from engine.evaluation import REPORT_FILE, EvalReport
 from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
-from engine.models import Coverage, ModelInfo, inspect_model, load_tokenizer, resolve_model, tokenizer_coverage
+from engine.models import (PACKAGED_PREFIX, Coverage, ModelInfo, inspect_model, load_tokenizer, looks_like_folder,
+                           resolve_model, tokenizer_coverage)
 from engine.runs.events import EventLog
 from engine.runs.manager import RunManager, complete_checkpoints, default_runs_root
 from engine.runs.store import RunRecord
@@ -31,6 +34,14 @@ from engine.runs.store import RunRecord
 PREVIEW_ROWS = 20
 KEPT_CONFIGS = 50
 CACHE_SIZE = 3
+MERGEABLE_METHODS = ("lora", "ia3")  # adapters whose weights fold into the base model
+
+register_messages({
+    "studio.model_folder_not_allowed": ("This shared app cannot load the model folder '{spec}'. Choose a packaged "
+                                        "model, a Hugging Face Hub id, or a folder the app's owner made available.",
+                                        "这个共享应用不能加载模型文件夹“{spec}”。请选择内置模型、Hugging Face Hub "
+                                        "模型 id，或应用管理员提供的文件夹。"),
+})
 
 
 @dataclass
@@ -61,11 +72,17 @@ class _LRU:
 
 
 class Studio:
-    def __init__(self, runs_root: str | Path | None = None, restrict_paths: bool = False):
-        """restrict_paths: read only demo data and files uploaded through the app, for an app that
-        others can reach (a shared link, a Space), so nobody can read the server's own files."""
-        self.manager = RunManager(runs_root)
-        self.restrict_paths = restrict_paths
+    def __init__(self, runs_root: str | Path | None = None, shared: bool = False,
+                 model_roots: tuple[str | Path, ...] = (), max_running: int | None = None,
+                 runs_per_owner: int | None = 1):
+        """shared: an app others can reach (a shared link, a Space, a login). Each owner then sees and
+        controls only their own runs, and only demo data, their own uploads and model folders under
+        `model_roots` are readable, so nobody can read the server's files or another person's work.
+        max_running: trainings at once (default one per GPU, else one); runs_per_owner: how many runs one
+        owner may have queued or training at once (None: no limit)."""
+        self.manager = RunManager(runs_root, max_running=max_running, runs_per_owner=runs_per_owner)
+        self.shared = shared
+        self.model_roots = tuple(Path(root).resolve() for root in model_roots)
         self.root = self.manager.store.root
         self.uploads = self.root / "uploads"
         self._tokenizers = _LRU(CACHE_SIZE)
@@ -84,7 +101,7 @@ class Studio:
 
     def readable(self, source: str) -> str:
         """`source` if this studio may read it, else a DataError."""
-        if self.restrict_paths and not source.startswith(DEMO_PREFIX):
+        if self.shared and not source.startswith(DEMO_PREFIX):
             path = Path(source).resolve()
             if not path.is_relative_to(self.uploads.resolve()):
                 raise DataError("This shared app reads only the demo datasets and files uploaded through it; "
@@ -108,11 +125,22 @@ class Studio:
         return load_splits(cfg).summary()
 
     # models -----------------------------------------------------------------------------------
+    def allowed_model(self, spec: str) -> str:
+        """`spec` if this studio may load it. A shared app loads packaged models, Hub ids and folders
+        under its model roots; any other folder gets the same answer whether it exists or not."""
+        if not self.shared or spec.strip().startswith(PACKAGED_PREFIX) or not looks_like_folder(spec):
+            return spec
+        folder = Path(spec.strip()).expanduser().resolve()
+        if not any(folder.is_relative_to(root) for root in self.model_roots):
+            raise ModelError("studio.model_folder_not_allowed", spec=spec.strip())
+        return spec
+
     def tokenizer(self, spec: str) -> Any:
+        spec = self.allowed_model(spec)
         return self._tokenizers.get(spec, lambda: load_tokenizer(resolve_model(spec).path))
 
     def model_info(self, spec: str) -> ModelInfo:
-        return inspect_model(spec)
+        return inspect_model(self.allowed_model(spec))
 
     def coverage(self, spec: str, source: str, text_column: str) -> Coverage:
         frame = load_table(self.readable(source))
@@ -126,7 +154,7 @@ class Studio:
         from engine.tasks import get_task
 
         task = get_task(cfg.task)
-        path = resolve_model(cfg.model.name_or_path).path
+        path = resolve_model(self.allowed_model(cfg.model.name_or_path)).path
         model = apply_method(task.build_model(path, ["a", "b"], weights=False), cfg.method, path)
         trainable, total = count_parameters(model)
         config = model.config
@@ -135,13 +163,7 @@ class Studio:
                                  cfg.model.max_length)
         return trainable, total, memory
 
-    # runs -------------------------------------------------------------------------------------
-    def start(self, cfg: RunConfig) -> RunRecord:
-        # Problems we can see now fail here, with the form still open, not later in the child.
-        for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
-            resolve_source(self.readable(source))
-        return self.manager.start(cfg)
-
+    # configs ----------------------------------------------------------------------------------
     def write_config(self, cfg: RunConfig) -> Path:
         """Save a config under a name derived from its content, for download and the CLI. The form
         writes one per edit, so only the newest few are kept."""
@@ -156,61 +178,94 @@ class Studio:
 
     def cli_command(self, config: Path) -> str:
         """The shell command that trains this config into this studio's runs folder."""
+        if self.shared:  # never a server path: the file as the person downloads it
+            return f"python -m engine train {config.name}"
         root = "" if self.root.resolve() == default_runs_root().resolve() else f" --runs-root {self.root}"
         return f"python -m engine{root} train {config}"
 
-    def stop(self, run_id: str) -> None:
-        self.manager.stop(run_id)
+    # runs -------------------------------------------------------------------------------------
+    def _scope(self, owner: str) -> str | None:
+        """Whose runs `owner` sees: on a shared app only their own; on a local app the one user sees all."""
+        return owner if self.shared else None
 
-    def resume(self, run_id: str, checkpoint: str = "") -> RunRecord:
-        return self.manager.resume(run_id, checkpoint)
+    def _record(self, run_id: str, owner: str) -> RunRecord:
+        return self.manager.get(run_id, self._scope(owner))
 
-    def runs(self) -> list[RunRecord]:
-        return self.manager.list()
+    def start(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> RunRecord:
+        # Problems we can see now fail here, with the form still open, not later in the child.
+        for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
+            resolve_source(self.readable(source))
+        self.allowed_model(cfg.model.name_or_path)
+        return self.manager.start(cfg, owner)
 
-    def run(self, run_id: str) -> RunRecord:
-        return self.manager.get(run_id)
+    def stop(self, run_id: str, owner: str = LOCAL_OWNER) -> None:
+        self.manager.stop(run_id, self._scope(owner))
 
-    def events(self, run_id: str, offset: int = 0) -> tuple[list[dict], int]:
-        return EventLog(self.manager.store.get(run_id).run_dir).read(offset)
+    def resume(self, run_id: str, owner: str = LOCAL_OWNER, checkpoint: str = "") -> RunRecord:
+        return self.manager.resume(run_id, checkpoint, self._scope(owner))
 
-    def has_report(self, run_id: str) -> bool:
-        return (Path(self.manager.store.get(run_id).run_dir) / REPORT_FILE).exists()
+    def runs(self, owner: str = LOCAL_OWNER) -> list[RunRecord]:
+        return self.manager.list(self._scope(owner))
 
-    def report(self, run_id: str) -> EvalReport:
-        return EvalReport.load(self.manager.store.get(run_id).run_dir)
+    def run(self, run_id: str, owner: str = LOCAL_OWNER) -> RunRecord:
+        return self._record(run_id, owner)
 
-    def config(self, run_id: str) -> RunConfig:
-        return self.manager.config(run_id)
+    def public(self, record: RunRecord) -> dict[str, Any]:
+        """A run as an API client may see it: a shared app never shows server paths or process ids."""
+        fields = asdict(record)
+        if self.shared:
+            for private in ("run_dir", "pid", "owner", "resume_from"):
+                fields.pop(private)
+        return fields
+
+    def queue_position(self, run_id: str, owner: str = LOCAL_OWNER) -> tuple[int, int] | None:
+        return self.manager.queue_position(self._record(run_id, owner).id)
+
+    def events(self, run_id: str, owner: str = LOCAL_OWNER, offset: int = 0) -> tuple[list[dict], int]:
+        return EventLog(self._record(run_id, owner).run_dir).read(offset)
+
+    def has_report(self, run_id: str, owner: str = LOCAL_OWNER) -> bool:
+        return (Path(self._record(run_id, owner).run_dir) / REPORT_FILE).exists()
+
+    def report(self, run_id: str, owner: str = LOCAL_OWNER) -> EvalReport:
+        return EvalReport.load(self._record(run_id, owner).run_dir)
+
+    def config(self, run_id: str, owner: str = LOCAL_OWNER) -> RunConfig:
+        return self.manager.config(self._record(run_id, owner).id)
+
+    def is_adapter_run(self, run_id: str, owner: str = LOCAL_OWNER) -> bool:
+        """Whether the run trained an adapter that can be merged into its base model."""
+        return self._record(run_id, owner).method in MERGEABLE_METHODS
 
     # predictions ------------------------------------------------------------------------------
-    def predictor(self, run_id: str) -> Predictor:
-        run_dir = self.manager.store.get(run_id).run_dir
+    def predictor(self, run_id: str, owner: str = LOCAL_OWNER) -> Predictor:
+        run_dir = self._record(run_id, owner).run_dir
         return self._predictors.get(("run", run_id, _model_version(run_dir)), lambda: Predictor.from_run(run_dir))
 
-    def base_predictor(self, run_id: str) -> Predictor:
-        cfg, tuned = self.config(run_id), self.predictor(run_id)
+    def base_predictor(self, run_id: str, owner: str = LOCAL_OWNER) -> Predictor:
+        cfg, tuned = self.config(run_id, owner), self.predictor(run_id, owner)
         return self._predictors.get(("base", run_id, tuple(tuned.labels)), lambda: Predictor.from_base(
             cfg.model.name_or_path, cfg.task, tuned.labels, cfg.model.max_length))
 
-    def predict_table(self, run_id: str, source: str, text_column: str = "") -> pd.DataFrame:
+    def predict_table(self, run_id: str, owner: str, source: str, text_column: str = "") -> pd.DataFrame:
         """Predictions for every row of a file; the text column defaults to the run's."""
         frame = load_table(self.readable(source))
-        column = text_column or self.config(run_id).data.text_column
+        column = text_column or self.config(run_id, owner).data.text_column
         if column not in frame.columns:
             column = guess_columns(frame)[0]
         texts = frame[column].fillna("").astype(str).tolist()
-        return predictions_frame(texts, self.predictor(run_id).predict(texts))
+        return predictions_frame(texts, self.predictor(run_id, owner).predict(texts))
 
-    def merge(self, run_id: str) -> Path:
-        return merge_adapter(self.manager.store.get(run_id).run_dir)
+    def merge(self, run_id: str, owner: str = LOCAL_OWNER) -> Path:
+        return merge_adapter(self._record(run_id, owner).run_dir)
 
-    def checkpoints(self, run_id: str) -> list[str]:
-        """Complete checkpoints of a run, oldest first, for choosing where to resume."""
-        return [str(p) for p in complete_checkpoints(self.manager.store.get(run_id).run_dir)]
+    def checkpoints(self, run_id: str, owner: str = LOCAL_OWNER) -> list[str]:
+        """Names of a run's complete checkpoints, oldest first, for choosing where to resume."""
+        return [p.name for p in complete_checkpoints(self._record(run_id, owner).run_dir)]
 
-    def save_predictions(self, run_id: str, table: pd.DataFrame) -> Path:
+    def save_predictions(self, run_id: str, owner: str, table: pd.DataFrame) -> Path:
         # One file per request: two people predicting with the same run must not see each other's texts.
+        self._record(run_id, owner)
         path = self.root / "predictions" / f"predictions-{run_id}-{uuid.uuid4().hex[:8]}.csv"
         path.parent.mkdir(exist_ok=True)
         table.to_csv(path, index=False, encoding="utf-8-sig")  # utf-8-sig: Excel shows Chinese correctly

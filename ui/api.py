@@ -12,50 +12,62 @@ from engine.config import RunConfig
 from engine.runs.events import load_history
 from engine.studio import Studio
 from ui.errors import guarded
+from ui.owners import api_owner
 
 
 def register(studio: Studio) -> None:
-    """Declare the API endpoints; call inside the gr.Blocks context."""
+    """Declare the API endpoints; call inside the gr.Blocks context. Each client is an owner of its own
+    on a shared app (its login, or its session): it sees and controls only the runs it started."""
+
+    def owner(request: gr.Request, profile: gr.OAuthProfile | None) -> str:
+        return api_owner(studio.shared, request, profile)
 
     @guarded
-    def start_run(config_yaml: str) -> str:
-        """Start training from a run config in YAML; returns the new run id at once."""
-        return studio.start(RunConfig.from_yaml(config_yaml)).id
+    def start_run(config_yaml: str, request: gr.Request, profile: gr.OAuthProfile | None) -> str:
+        """Start training from a run config in YAML; returns the new run id at once (the run may wait in
+        the queue for a free training slot)."""
+        return studio.start(RunConfig.from_yaml(config_yaml), owner(request, profile)).id
 
     @guarded
-    def run_status(run_id: str) -> dict:
-        """Status, latest progress and logged values of a run."""
-        record = studio.run(run_id)
+    def run_status(run_id: str, request: gr.Request, profile: gr.OAuthProfile | None) -> dict:
+        """Status, place in the queue, latest progress and logged values of a run."""
+        who = owner(request, profile)
+        record = studio.run(run_id, who)
         history = load_history(record.run_dir)
+        place = studio.queue_position(run_id, who)
         return {"id": record.id, "status": record.status, "message": record.message,
-                "best_metric": record.best_metric, "progress": history.progress,
-                "train": history.train, "evals": history.evals}
+                "best_metric": record.best_metric, "queue_position": place[0] if place else None,
+                "progress": history.progress, "train": history.train, "evals": history.evals}
 
     @guarded
-    def stop_run(run_id: str) -> str:
-        """Ask a run to stop; it saves and ends within a step."""
-        studio.stop(run_id)
-        return "stopping"
+    def stop_run(run_id: str, request: gr.Request, profile: gr.OAuthProfile | None) -> str:
+        """Ask a run to stop (it saves and ends within a step), or take a queued run out of the queue."""
+        who = owner(request, profile)
+        studio.stop(run_id, who)
+        status = studio.run(run_id, who).status
+        return "stopping" if status == "running" else status  # a queued run is cancelled at once
 
     @guarded
-    def resume_run(run_id: str, checkpoint: str = "") -> str:
-        """Resume a stopped or interrupted run from its last (or the given) checkpoint."""
-        return studio.resume(run_id, checkpoint).status
+    def resume_run(run_id: str, checkpoint: str = "", request: gr.Request = None,
+                   profile: gr.OAuthProfile | None = None) -> str:
+        """Resume a stopped or interrupted run from its last checkpoint, or from one of its checkpoints by
+        name (e.g. checkpoint-40)."""
+        return studio.resume(run_id, owner(request, profile), checkpoint).status
 
     @guarded
-    def list_runs() -> list[dict]:
-        """Every run, newest first."""
-        return [asdict(record) for record in studio.runs()]
+    def list_runs(request: gr.Request, profile: gr.OAuthProfile | None) -> list[dict]:
+        """Your runs, newest first."""
+        return [studio.public(record) for record in studio.runs(owner(request, profile))]
 
     @guarded
-    def run_report(run_id: str) -> dict:
+    def run_report(run_id: str, request: gr.Request, profile: gr.OAuthProfile | None) -> dict:
         """The held-out evaluation report of a finished run."""
-        return asdict(studio.report(run_id))
+        return asdict(studio.report(run_id, owner(request, profile)))
 
     @guarded
-    def predict_texts(run_id: str, texts: list[str]) -> list[dict]:
+    def predict_texts(run_id: str, texts: list[str], request: gr.Request, profile: gr.OAuthProfile | None) -> list[dict]:
         """Predictions of a finished run for a list of texts."""
-        return studio.predictor(run_id).predict(texts)
+        return studio.predictor(run_id, owner(request, profile)).predict(texts)
 
     @guarded
     def inspect_data(source: str, text_column: str, label_column: str) -> dict:

@@ -9,14 +9,16 @@ import gradio as gr
 
 from engine.studio import Studio
 from engine.tasks import task_names
-from ui import api
+from ui import api, setup
 from ui.context import Context, new_session
 from ui.errors import guarded
 from ui.form import Form
 from ui.i18n import LANGUAGES, Translator, language_from_header
+from ui.owners import new_browser_id, page_owner
 from ui.tabs import data, evaluate, model, params, playground, train
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+LANGUAGE_KEY = "language"
 
 
 @dataclass
@@ -29,28 +31,37 @@ class Tabs:
     playground: playground.PlaygroundTab
 
 
-def build_app(studio: Studio | None = None) -> gr.Blocks:
+def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
+    """login: show a Hugging Face sign-in button (a Space with `hf_oauth: true`)."""
     studio = studio or Studio()
+    studio.manager.watch()  # queued runs start when a slot frees, whether or not a page is open
     tr, form = Translator(), Form()
     with gr.Blocks(title="Tunebench") as app:
-        ctx = Context(studio, tr, form, gr.State(new_session), app)
-        language = _header(ctx)
+        ctx = Context(studio, tr, form, gr.State(new_session), app,
+                      browser_id=gr.BrowserState("", storage_key="tunebench-browser"),
+                      setup=gr.BrowserState({}, storage_key="tunebench-setup"))
+        language = _header(ctx, login)
         tabs = _tabs(ctx)
         _wire(ctx, tabs)
+        setup.wire(ctx)
         api.register(studio)
         language.change(_switch_language(tr), [language, ctx.state], [ctx.state, *tr.components],
                         show_progress="hidden")
-        app.load(_on_load(studio, tabs), ctx.state,
-                 [ctx.state, language, tabs.train.run, tabs.evaluate.run, tabs.playground.run])
+        app.load(_on_load(ctx, tabs), [ctx.state, ctx.browser_id, ctx.setup],
+                 [ctx.state, ctx.browser_id, tabs.train.run, tabs.evaluate.run, tabs.playground.run,
+                  *ctx.form.remembered.values()])
     app.tunebench_tabs = tabs  # components by attribute, for tests and embedding
     return app
 
 
-def _header(ctx: Context) -> gr.Radio:
+def _header(ctx: Context, login: bool) -> gr.Radio:
     with gr.Row(elem_id="header"):
         ctx.tr.bind(gr.Markdown(elem_id="title"), "title", attr="value")
-        language = gr.Radio(list(LANGUAGES), value="English", show_label=False, container=False,
-                            elem_id="language", scale=0, min_width=180)
+        if login:
+            ctx.tr.bind(gr.LoginButton(scale=0, min_width=200), "login", attr="value")
+        language = ctx.form.keep(LANGUAGE_KEY, gr.Radio(list(LANGUAGES), value="English", show_label=False,
+                                                        container=False, elem_id="language", scale=0,
+                                                        min_width=180))
     ctx.tr.bind(gr.Markdown(elem_id="subtitle"), "subtitle", attr="value")
     return language
 
@@ -79,7 +90,7 @@ def _wire(ctx: Context, tabs: Tabs) -> None:
     model.wire(ctx, tabs.model, tabs.data.source, tabs.data.text_column)
     params.wire(ctx, tabs.params)
     train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
-    evaluate.wire(ctx, tabs.evaluate)
+    evaluate.wire(ctx, tabs.evaluate, tabs.train.ended)
     playground.wire(ctx, tabs.playground)
 
 
@@ -91,18 +102,26 @@ def _switch_language(tr: Translator) -> Any:
     return switch
 
 
-def _on_load(studio: Studio, tabs: Tabs) -> Any:
+def _on_load(ctx: Context, tabs: Tabs) -> Any:
     @guarded
-    def load(session: dict, request: gr.Request) -> tuple:
-        """Speak the browser's language and show the latest run with its whole history."""
-        lang = language_from_header(request.headers.get("accept-language", "") if request else "")
-        choices = train.run_choices(studio)
+    def load(session: dict, browser_id: str, saved: dict, request: gr.Request,
+             profile: gr.OAuthProfile | None) -> tuple:
+        """Know who this is, speak their language, show their latest run and put their setup back."""
+        browser_id = browser_id or new_browser_id()
+        session["owner"] = page_owner(ctx.studio.shared, request, profile, browser_id)
+        label = (saved or {}).get(LANGUAGE_KEY)
+        lang = LANGUAGES[label] if label in LANGUAGES else \
+            language_from_header(request.headers.get("accept-language", "") if request else "")
+        session["lang"] = lang
+        choices = train.run_choices(ctx.studio, session)
         latest = choices[0][1] if choices else None
         session = train.watch(session, latest or "")
-        label = next(name for name, code in LANGUAGES.items() if code == lang)
         # One update object per output: Gradio consumes an update as it applies it.
         runs = [gr.update(choices=choices, value=latest) for _ in range(3)]
-        return session, label, *runs
+        restored = setup.restore(ctx, saved, lang)
+        restored[list(ctx.form.remembered).index(LANGUAGE_KEY)] = gr.update(
+            value=next(name for name, code in LANGUAGES.items() if code == lang))
+        return session, browser_id, *runs, *restored
     return load
 
 

@@ -26,6 +26,8 @@ class Context:
     form: Form
     state: gr.State
     app: gr.Blocks
+    browser_id: gr.BrowserState   # a persistent random id per browser: the owner on a shared app without login
+    setup: gr.BrowserState        # the form as the person left it, restored after a reload
 
     @staticmethod
     def text(key: str, lang: str) -> str:

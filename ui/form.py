@@ -23,14 +23,26 @@ class Binding:
 @dataclass
 class Form:
     bindings: list[Binding] = field(default_factory=list)
+    kept: dict[str, Any] = field(default_factory=dict)   # widgets outside the config that a reload restores
 
     def bind(self, section: str, name: str, component: Any) -> Any:
         self.bindings.append(Binding(section, name, component))
         return component
 
+    def keep(self, key: str, component: Any) -> Any:
+        """Remember a widget that is not a config field (which model source is chosen, say) across reloads."""
+        self.kept[key] = component
+        return component
+
     @property
     def components(self) -> list[Any]:
         return [b.component for b in self.bindings]
+
+    @property
+    def remembered(self) -> dict[str, Any]:
+        """Every widget a reload restores, by a stable key: the config fields, then the kept widgets."""
+        fields = {(f"{b.section}.{b.name}" if b.section != TOP_LEVEL else b.name): b.component for b in self.bindings}
+        return {**fields, **self.kept}
 
     def to_config(self, values: list[Any]) -> RunConfig:
         raw: dict[str, Any] = {}

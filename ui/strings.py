@@ -194,4 +194,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "predict_batch": ("Predict all", "全部预测"),
     "download_csv": ("Download predictions (CSV)", "下载预测结果（CSV）"),
     "choose_run": ("Choose a finished run first.", "请先选择一个已完成的运行。"),
+    # sharing, queue and reloads
+    "setup_not_restored": ("Your saved settings were not restored:", "没有恢复你上次保存的设置："),
+    "status_queued": ("Queued", "排队中"),
+    "status_cancelled": ("Cancelled", "已取消"),
+    "queue_position": ("waiting for a free training slot: number {position} of {total} in the queue",
+                       "等待空闲的训练位置：排在第 {position} 位（共 {total} 个）"),
+    "cancelled": ("Taken out of the queue.", "已从队列中移除。"),
+    "login": ("Sign in with Hugging Face", "用 Hugging Face 登录"),
 }

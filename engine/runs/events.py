@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.messages import Message
+
 EVENTS_FILE = "events.jsonl"
-SHOWN_EVAL_METRICS = ("eval_loss", "eval_accuracy", "eval_f1_macro")  # the full set is in the Evaluate tab
 TERMINAL = ("finished", "stopped", "failed")   # what a training process says last
-ENDED = (*TERMINAL, "interrupted")               # interrupted: the manager found the process dead
+ENDED = (*TERMINAL, "interrupted", "cancelled")  # the manager's words: the process died; taken out of the queue
 
 
 class EventLog:
@@ -28,7 +29,7 @@ class EventLog:
         event = {"kind": kind, "time": time.time(), **data}
         if self.muted:
             return event
-        line = json.dumps(event, ensure_ascii=False, default=float) + "\n"
+        line = json.dumps(event, ensure_ascii=False, default=_jsonable) + "\n"
         if _ends_without_newline(self.path):  # a torn last line must not swallow this event
             line = "\n" + line
         # One write of one line in append mode: readers never see half an event.
@@ -50,6 +51,11 @@ class EventLog:
         return [event for event in map(_parse, lines) if event is not None], offset + end
 
 
+def _jsonable(value: Any) -> Any:
+    """Messages are stored in every language (a reader may speak another); numpy numbers as floats."""
+    return value.texts() if isinstance(value, Message) else float(value)
+
+
 def _parse(line: str) -> dict | None:
     """One event, or None for a line a crash tore (a full disk, a kill mid-write): skipping it keeps
     the rest of the history readable."""
@@ -68,8 +74,8 @@ class History:
     evals: list[dict] = field(default_factory=list)      # {step, epoch, eval_loss, eval_accuracy...}
     progress: dict = field(default_factory=dict)         # latest progress event
     status: str = "starting"
-    message: str = ""
-    log_lines: list[str] = field(default_factory=list)
+    message: dict[str, str] | str = ""   # the last stop or failure reason, in every language (Message.texts())
+    log_events: list[dict] = field(default_factory=list)   # what the run log shows (engine.runs.narrate)
     offset: int = 0
 
     def update(self, events: list[dict]) -> bool:
@@ -89,19 +95,19 @@ class History:
             step = event["from_step"]
             self.train = [row for row in self.train if row["step"] <= step]
             self.evals = [row for row in self.evals if row["step"] <= step]
-        if kind in ("starting", "started", "resumed"):
+        if kind in ("queued", "starting", "started", "resumed"):
             self.message = ""  # an old stop or crash message no longer describes the run
         if kind in ("started", "resumed", "train_begin"):
             self.status = "running"
-        elif kind == "starting":
-            self.status = "starting"
+        elif kind in ("queued", "starting"):
+            self.status = kind
         elif kind == "stopping":
             self.status = "stopping"
         elif kind in ENDED:
             self.status = kind
             self.message = event.get("message", "")
         if kind != "progress":
-            self.log_lines.append(describe(event))
+            self.log_events.append(event)
 
 
 def _ends_without_newline(path: Path) -> bool:
@@ -110,20 +116,6 @@ def _ends_without_newline(path: Path) -> bool:
     with open(path, "rb") as fh:
         fh.seek(-1, os.SEEK_END)
         return fh.read(1) != b"\n"
-
-
-def describe(event: dict) -> str:
-    """One human line per event, for the run log panel."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
-    kind = event["kind"]
-    values = event.get("values", {})
-    if kind == "log":
-        return f"{stamp} step {values.get('step')}: loss {values.get('loss', float('nan')):.4f}"
-    if kind == "eval":
-        shown = ", ".join(f"{k.removeprefix('eval_')} {values[k]:.4f}" for k in SHOWN_EVAL_METRICS if k in values)
-        return f"{stamp} evaluation at step {values.get('step')}: {shown}"
-    detail = event.get("message") or event.get("detail") or ""
-    return f"{stamp} {kind.replace('_', ' ')}" + (f": {detail}" if detail else "")
 
 
 def load_history(run_dir: str | Path) -> History:

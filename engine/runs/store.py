@@ -13,9 +13,16 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from engine.errors import RunError
+from engine.messages import register_messages
+from engine.owners import LOCAL_OWNER
 
-STATUSES = ("created", "running", "finished", "stopped", "failed", "interrupted")
-ACTIVE = ("created", "running")
+STATUSES = ("created", "queued", "running", "finished", "stopped", "failed", "interrupted", "cancelled")
+ACTIVE = ("created", "running")   # a training process was started (or is about to be) for these
+WAITING = ("queued",)             # waiting for a free training slot
+
+register_messages({
+    "runs.not_found": ("There is no run '{run_id}'.", "没有名为“{run_id}”的运行。"),
+})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -31,8 +38,12 @@ CREATE TABLE IF NOT EXISTS runs (
     best_metric_name TEXT,
     run_dir TEXT NOT NULL,
     pid INTEGER,
-    message TEXT NOT NULL DEFAULT ''
+    message TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT 'local',
+    resume_from TEXT NOT NULL DEFAULT ''
 )"""
+# Columns added after the first release, with their definitions: older runs.db files gain them on open.
+_ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT 'local'", "resume_from": "TEXT NOT NULL DEFAULT ''"}
 
 
 @dataclass
@@ -50,6 +61,8 @@ class RunRecord:
     run_dir: str
     pid: int | None
     message: str
+    owner: str = LOCAL_OWNER
+    resume_from: str = ""   # for a queued run: "" (a fresh start), "last" or a checkpoint folder to resume from
 
 
 class RunStore:
@@ -59,43 +72,66 @@ class RunStore:
         self.path = self.root / "runs.db"
         with closing(self._connect()) as db, db:
             db.execute(_SCHEMA)
+            present = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
         db.row_factory = sqlite3.Row
         return db
 
-    def create(self, name: str, task: str, model: str, method: str) -> RunRecord:
+    def create(self, name: str, task: str, model: str, method: str, owner: str = LOCAL_OWNER) -> RunRecord:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         run_dir = self.root / run_id
         run_dir.mkdir(parents=True)
         record = RunRecord(id=run_id, name=name or run_id, task=task, model=model, method=method,
                            status="created", created=time.time(), finished=None, best_metric=None,
-                           best_metric_name=None, run_dir=str(run_dir.resolve()), pid=None, message="")
+                           best_metric_name=None, run_dir=str(run_dir.resolve()), pid=None, message="",
+                           owner=owner)
         columns = [f.name for f in fields(RunRecord)]
         with closing(self._connect()) as db, db:
             db.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                        [getattr(record, c) for c in columns])
         return record
 
-    def get(self, run_id: str) -> RunRecord:
+    def get(self, run_id: str, owner: str | None = None) -> RunRecord:
+        """The run; with `owner`, someone else's run answers exactly like a run that does not exist."""
         with closing(self._connect()) as db:
-            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise RunError(f"There is no run '{run_id}'.")
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (str(run_id),)).fetchone()
+        if row is None or (owner is not None and row["owner"] != owner):
+            raise RunError("runs.not_found", run_id=run_id)
         return RunRecord(**dict(row))
 
-    def list(self) -> list[RunRecord]:
+    def list(self, owner: str | None = None) -> list[RunRecord]:
+        """Runs newest first; with `owner`, only that owner's."""
+        query, args = "SELECT * FROM runs", ()
+        if owner is not None:
+            query, args = query + " WHERE owner = ?", (owner,)
         with closing(self._connect()) as db:
-            rows = db.execute("SELECT * FROM runs ORDER BY created DESC").fetchall()
+            rows = db.execute(query + " ORDER BY created DESC", args).fetchall()
         return [RunRecord(**dict(r)) for r in rows]
+
+    def queued(self) -> list[RunRecord]:
+        """Runs waiting for a training slot, first come first served."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT * FROM runs WHERE status = 'queued' ORDER BY created").fetchall()
+        return [RunRecord(**dict(r)) for r in rows]
+
+    def claim(self, run_id: str) -> bool:
+        """Move a queued run to running; False if another process (or a cancel) got there first."""
+        with closing(self._connect()) as db, db:
+            changed = db.execute("UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued'",
+                                 (run_id,)).rowcount
+        return changed == 1
 
     def update(self, run_id: str, **values: object) -> None:
         unknown = set(values) - {f.name for f in fields(RunRecord)}
-        if unknown:
-            raise RunError(f"Unknown run fields: {', '.join(sorted(unknown))}.")
+        if unknown:  # a programming error, not a user's: no message code
+            raise ValueError(f"unknown run fields: {', '.join(sorted(unknown))}")
         if "status" in values and values["status"] not in STATUSES:
-            raise RunError(f"Unknown run status {values['status']!r}.")
+            raise ValueError(f"unknown run status {values['status']!r}")
         assignments = ", ".join(f"{k} = ?" for k in values)
         with closing(self._connect()) as db, db:
             db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])

@@ -177,7 +177,7 @@ def test_a_shared_studio_reads_only_demo_data_and_uploads(tmp_path: Path) -> Non
 
     outside = tmp_path / "server-secrets.csv"
     outside.write_text("text,label\nsecret,1\nother,0\n", encoding="utf-8")
-    studio = Studio(tmp_path / "runs", restrict_paths=True)
+    studio = Studio(tmp_path / "runs", shared=True)
     with pytest.raises(DataError, match="upload"):
         studio.preview(str(outside))
     assert studio.preview("demo:reviews_en").rows == 320

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs.events import EVENTS_FILE, TERMINAL, EventLog, History, describe, load_history
+from engine.messages import Message
+from engine.runs.events import EVENTS_FILE, TERMINAL, EventLog, History, load_history
+from engine.runs.narrate import narrate
 
 
 def test_read_by_offset_returns_only_new_events(tmp_path: Path) -> None:
@@ -74,7 +76,7 @@ def test_history_folds_logs_evals_and_progress() -> None:
     assert history.evals == [{"step": 4, "eval_loss": 0.6, "eval_accuracy": 0.75}]
     assert history.progress["step"] == 4  # only the latest progress is kept
     assert history.status == "running"
-    assert len(history.log_lines) == 5  # progress events are not log lines
+    assert len(history.log_events) == 5  # progress events are not log lines
     assert history.update([]) is False
 
 
@@ -120,17 +122,28 @@ def test_load_history_reads_the_whole_log(tmp_path: Path) -> None:
     assert len(history.train) == 1
 
 
-def test_describe_gives_readable_lines() -> None:
-    assert describe(_event("log", values={"step": 5, "loss": 0.123456})).endswith("step 5: loss 0.1235")
-    line = describe(_event("eval", values={"step": 10, "eval_loss": 0.5, "eval_accuracy": 0.875,
-                                           "eval_runtime": 0.3, "eval_samples_per_second": 100.0, "epoch": 1.0}))
-    assert line.endswith("evaluation at step 10: loss 0.5000, accuracy 0.8750")
-    assert describe(_event("failed", message="Out of memory.")).endswith("failed: Out of memory.")
-    assert describe(_event("model_ready", detail="1,000 of 2,000 parameters train")).endswith(
+def test_narrate_gives_readable_lines_in_both_languages() -> None:
+    assert narrate(_event("log", values={"step": 5, "loss": 0.123456})).endswith("step 5: loss 0.1235")
+    assert narrate(_event("log", values={"step": 5, "loss": 0.123456}), "zh").endswith("第 5 步：损失 0.1235")
+    scores = {"step": 10, "eval_loss": 0.5, "eval_accuracy": 0.875, "eval_runtime": 0.3, "epoch": 1.0}
+    assert narrate(_event("eval", values=scores)).endswith("evaluation at step 10: loss 0.5000, accuracy 0.8750")
+    assert narrate(_event("eval", values=scores), "zh").endswith("第 10 步评估：损失 0.5000，准确率 0.8750")
+    failed = _event("failed", message={"en": "Out of memory.", "zh": "内存不足。"})
+    assert narrate(failed).endswith("failed: Out of memory.")
+    assert narrate(failed, "zh").endswith("失败：内存不足。")
+    assert narrate(_event("failed", message="An old English-only reason.")).endswith("An old English-only reason.")
+    assert narrate(_event("model_ready", trainable=1000, total=2000)).endswith(
         "model ready: 1,000 of 2,000 parameters train")
-    assert describe(_event("train_summary")).endswith("train summary")
-    stamp = describe(_event("started")).split(" ")[0]
+    assert narrate(_event("data_ready", rows={"train": 80, "validation": 10, "test": 10}), "zh").endswith(
+        "数据就绪：训练 80 行，验证 10 行，测试 10 行")
+    stamp = narrate(_event("started")).split(" ")[0]
     assert len(stamp) == 8 and stamp.count(":") == 2  # HH:MM:SS
+
+
+def test_messages_in_events_are_stored_in_every_language(tmp_path: Path) -> None:
+    EventLog(tmp_path).append("interrupted", message=Message("runs.interrupted"))
+    (event,) = EventLog(tmp_path).read()[0]
+    assert set(event["message"]) == {"en", "zh"} and "unexpectedly" in event["message"]["en"]
 
 
 def test_a_torn_line_is_skipped_and_the_next_event_survives(tmp_path: Path) -> None:

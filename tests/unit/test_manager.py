@@ -77,7 +77,7 @@ def _complete_checkpoints(run_dir: str) -> list[int]:
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory, run_config: Callable, wait_for: Callable) -> Any:
     root = tmp_path_factory.mktemp("manager") / "runs"
-    app = RunManager(root)
+    app = RunManager(root, max_running=2)  # both train side by side
     seen: dict[str, Any] = {"root": root, "app": app}
     cfg_a = run_config(max_steps=MAX_STEPS, logging_steps=1, eval_strategy="steps", save_strategy="steps",
                        eval_steps=5, save_steps=5)
@@ -128,7 +128,8 @@ def test_start_spawns_a_child_that_writes_events_and_finishes(scenario: dict[str
     assert a.status == "running" and a.pid
     assert RunConfig.load(Path(a.run_dir) / "config.yaml") == scenario["cfg_a"]
     kinds = [e["kind"] for e in _events(a.run_dir) if e["kind"] != "progress"]
-    assert kinds[:5] == ["starting", "started", "data_ready", "model_ready", "train_begin"]  # "starting": the manager
+    # "queued" and "starting": the manager's words, before the child speaks
+    assert kinds[:6] == ["queued", "starting", "started", "data_ready", "model_ready", "train_begin"]
     assert kinds[-3:] == ["train_summary", "test", "finished"]
     assert _events(a.run_dir, "started")[0]["pid"] == a.pid  # written by the child we spawned
     final = app.get(a.id)

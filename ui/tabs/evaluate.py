@@ -39,15 +39,16 @@ def build(ctx: Context) -> EvaluateTab:
     return EvaluateTab(run, summary, metrics, confusion, per_class, worst, merge, merged)
 
 
-def wire(ctx: Context, tab: EvaluateTab) -> None:
+def wire(ctx: Context, tab: EvaluateTab, ended: gr.State) -> None:
+    """`ended` changes when the run the Train tab watches ends: its report may have just been written."""
     outputs = [tab.summary, tab.metrics, tab.confusion, tab.per_class, tab.worst]
-    tab.run.change(_loader(ctx), [tab.run, ctx.state], outputs)
+    gr.on([tab.run.change, ended.change], _loader(ctx), [tab.run, ctx.state], outputs)
 
     @guarded
     def merge(run_id: str, session: dict) -> str:
         if not run_id:
             raise gr.Error(ctx.text("choose_run", session["lang"]))
-        return f"✅ {ctx.text('merged', session['lang'])}: `{ctx.studio.merge(run_id)}`"
+        return f"✅ {ctx.text('merged', session['lang'])}: `{ctx.studio.merge(run_id, session['owner'])}`"
 
     tab.merge.click(merge, [tab.run, ctx.state], tab.merged)
 
@@ -58,9 +59,9 @@ def _loader(ctx: Context) -> Any:
         text = lambda key: ctx.text(key, session["lang"])  # noqa: E731
         if not run_id:
             return "", None, None, None, None
-        if not ctx.studio.has_report(run_id):
+        if not ctx.studio.has_report(run_id, session["owner"]):
             return text("no_report"), None, None, None, None
-        report = ctx.studio.report(run_id)
+        report = ctx.studio.report(run_id, session["owner"])
         metrics = pd.DataFrame([{"metric": k, "value": round(v, 4)} for k, v in report.metrics.items()])
         per_class = pd.DataFrame(report.per_class).round(4)
         worst = pd.DataFrame(report.worst, columns=["text", "true", "predicted", "confidence"])

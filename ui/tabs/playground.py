@@ -70,8 +70,8 @@ def _single(ctx: Context) -> Any:
     def predict(run_id: str, text: str, session: dict) -> tuple:
         _require_run(ctx, run_id, session)
         t = lambda key: ctx.text(key, session["lang"])  # noqa: E731
-        tuned = ctx.studio.predictor(run_id).predict([text])[0]
-        base = ctx.studio.base_predictor(run_id).predict([text])[0]
+        tuned = ctx.studio.predictor(run_id, session["owner"]).predict([text])[0]
+        base = ctx.studio.base_predictor(run_id, session["owner"]).predict([text])[0]
         return (f"### {t('fine_tuned')}: **{tuned['label']}**", charts.probability_figure(tuned["probs"], t("fine_tuned")),
                 f"### {t('base_model')}: **{base['label']}**\n{t('base_note')}",
                 charts.probability_figure(base["probs"], t("base_model")))
@@ -82,10 +82,11 @@ def _batch(ctx: Context) -> Any:
     @guarded
     def predict_many(run_id: str, lines: str, path: str | None, session: dict) -> tuple:
         _require_run(ctx, run_id, session)
+        owner = session["owner"]
         if path:
-            table = ctx.studio.predict_table(run_id, ctx.studio.keep_upload(path))
+            table = ctx.studio.predict_table(run_id, owner, ctx.studio.keep_upload(path, owner))
         else:
             texts = [line.strip() for line in (lines or "").splitlines() if line.strip()]
-            table = predictions_frame(texts, ctx.studio.predictor(run_id).predict(texts))
-        return table, gr.update(value=str(ctx.studio.save_predictions(run_id, table)), visible=True)
+            table = predictions_frame(texts, ctx.studio.predictor(run_id, owner).predict(texts))
+        return table, gr.update(value=str(ctx.studio.save_predictions(run_id, owner, table)), visible=True)
     return predict_many

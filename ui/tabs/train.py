@@ -13,6 +13,8 @@ import gradio as gr
 
 from engine.errors import EngineError
 from engine.runs.events import ENDED, History
+from engine.messages import pick_text
+from engine.runs.narrate import narrate
 from engine.runs.store import RunRecord
 from engine.studio import Studio
 from ui import charts
@@ -39,6 +41,7 @@ class TrainTab:
     metrics_plot: gr.Plot
     log: gr.Textbox
     timer: gr.Timer
+    ended: gr.State   # "RUN_ID:STATUS" each time the watched run ends: other tabs reload what depends on it
 
 
 def build(ctx: Context) -> TrainTab:
@@ -58,11 +61,13 @@ def build(ctx: Context) -> TrainTab:
         metrics_plot = gr.Plot(show_label=False, elem_id="metrics-plot")
     log = tr.bind(gr.Textbox(lines=10, max_lines=10, interactive=False, autoscroll=True, elem_id="run-log"), "run_log")
     timer = gr.Timer(TICK_S)
-    return TrainTab(name, start, stop, resume, checkpoint, run, refresh, progress, loss_plot, metrics_plot, log, timer)
+    return TrainTab(name, start, stop, resume, checkpoint, run, refresh, progress, loss_plot, metrics_plot, log, timer,
+                    ended=gr.State(""))
 
 
-def run_choices(studio: Studio) -> list[tuple[str, str]]:
-    return [(_run_label(r), r.id) for r in studio.runs()]
+def run_choices(studio: Studio, session: dict) -> list[tuple[str, str]]:
+    """The runs this page's owner may see, newest first."""
+    return [(_run_label(r), r.id) for r in studio.runs(session["owner"])]
 
 
 def _run_label(record: RunRecord) -> str:
@@ -83,39 +88,46 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
     @guarded
     def start(session: dict, *values: Any) -> tuple:
         cfg = ctx.form.to_config(list(values))
-        record = studio.start(cfg)
+        record = studio.start(cfg, session["owner"])
         gr.Info(ctx.text("started", session["lang"]))
         if not studio.coverage(cfg.model.name_or_path, cfg.data.train_file, cfg.data.text_column).readable:
             gr.Warning(ctx.text("coverage_bad", session["lang"]))
-        return watch(session, record.id), gr.update(choices=run_choices(studio), value=record.id)
+        return watch(session, record.id), gr.update(choices=run_choices(studio, session), value=record.id)
 
     @guarded
     def stop(session: dict) -> None:
-        studio.stop(_current(session, ctx))
-        gr.Info(ctx.text("stopping", session["lang"]))
+        queued = studio.run(_current(session, ctx), session["owner"]).status == "queued"
+        studio.stop(session["run_id"], session["owner"])
+        gr.Info(ctx.text("cancelled" if queued else "stopping", session["lang"]))
 
     @guarded
     def resume(session: dict, checkpoint: str) -> tuple:
-        record = studio.resume(_current(session, ctx), "" if checkpoint == LAST else checkpoint)
+        record = studio.resume(_current(session, ctx), session["owner"], "" if checkpoint == LAST else checkpoint)
         gr.Info(ctx.text("resuming", session["lang"]))
-        return session, gr.update(choices=run_choices(studio), value=record.id)
+        return session, gr.update(choices=run_choices(studio, session), value=record.id)
 
     @guarded
     def pick(session: dict, run_id: str) -> tuple:
         return redraw(watch(session, run_id or ""), studio)
 
-    tab.start.click(start, [state, *ctx.form.components], [state, tab.run])
+    @guarded
+    def checkpoints(session: dict, run_id: str) -> Any:
+        return checkpoint_choices(studio, session, run_id)
+
+    # trigger_mode="once": a second click while Start is still answering is dropped, not queued.
+    tab.start.click(start, [state, *ctx.form.components], [state, tab.run], trigger_mode="once")
     tab.stop.click(stop, state, None)
-    tab.resume.click(resume, [state, tab.checkpoint], [state, tab.run])
+    tab.resume.click(resume, [state, tab.checkpoint], [state, tab.run], trigger_mode="once")
     tab.run.input(pick, [state, tab.run], [state, *drawn])
-    tab.run.change(guarded(lambda run_id: checkpoint_choices(studio, run_id)), tab.run, tab.checkpoint)
-    tab.refresh.click(guarded(lambda: gr.update(choices=run_choices(studio))), None, tab.run)
-    tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, tab.checkpoint, *run_selectors],
+    tab.run.change(checkpoints, [state, tab.run], tab.checkpoint)
+    tab.refresh.click(guarded(lambda session: gr.update(choices=run_choices(studio, session))), state, tab.run)
+    tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, tab.checkpoint, *run_selectors, tab.ended],
                    show_progress="hidden")
 
 
-def checkpoint_choices(studio: Studio, run_id: str) -> Any:
-    return gr.update(choices=[LAST, *studio.checkpoints(run_id)] if run_id else [LAST], value=LAST)
+def checkpoint_choices(studio: Studio, session: dict, run_id: str) -> Any:
+    names = studio.checkpoints(run_id, session["owner"]) if run_id else []
+    return gr.update(choices=[LAST, *names], value=LAST)
 
 
 def _current(session: dict, ctx: Context) -> str:
@@ -127,13 +139,13 @@ def _current(session: dict, ctx: Context) -> str:
 def _ticker(studio: Studio) -> Any:
     @guarded
     def tick(session: dict) -> tuple:
-        skip = (gr.skip(),) * 9
+        skip = (gr.skip(),) * 10
         run_id, history = session["run_id"], session["history"]
         if not run_id:
             return skip
         was = history.status
         try:
-            events, offset = studio.events(run_id, session["offset"])
+            events, offset = studio.events(run_id, session["owner"], session["offset"])
         except EngineError:  # the run vanished (its folder was deleted): stop watching it quietly
             session["run_id"] = ""
             return skip
@@ -142,19 +154,21 @@ def _ticker(studio: Studio) -> Any:
         session["offset"] = offset
         if not history.update(events):
             if history.status not in ENDED:
-                studio.run(run_id)  # notices a dead process, which then logs "interrupted"
-            return skip
+                studio.run(run_id, session["owner"])  # notices a dead process, which then logs "interrupted"
+            return (*redraw(session, studio, read=False), *(gr.skip(),) * 5) if history.status == "queued" else skip
         drawn = redraw(session, studio, read=False)
         if history.status != was and history.status in ENDED:
-            # The run list shows the new status; Stop may have left a checkpoint to resume from.
-            selected = [gr.update(choices=run_choices(studio), value=run_id) for _ in range(2)]
-            return (*drawn, gr.update(choices=run_choices(studio)), checkpoint_choices(studio, run_id), *selected)
-        return (*drawn, *(gr.skip(),) * 4)
+            # The run lists show the new status, Stop may have left a checkpoint to resume from, and the
+            # Evaluate and Playground tabs learn that this run has ended (its report may be ready now).
+            selected = [gr.update(choices=run_choices(studio, session), value=run_id) for _ in range(2)]
+            return (*drawn, gr.update(choices=run_choices(studio, session)),
+                    checkpoint_choices(studio, session, run_id), *selected, f"{run_id}:{history.status}")
+        return (*drawn, *(gr.skip(),) * 5)
     return tick
 
 
 def _read_new(session: dict, studio: Studio) -> bool:
-    events, session["offset"] = studio.events(session["run_id"], session["offset"])
+    events, session["offset"] = studio.events(session["run_id"], session["owner"], session["offset"])
     return session["history"].update(events)
 
 
@@ -164,12 +178,14 @@ def redraw(session: dict, studio: Studio, read: bool = True) -> tuple:
     if read:
         _read_new(session, studio)
     history: History = session["history"]
-    return (session, progress_html(history, session["lang"]), charts.loss_figure(history),
+    queue = studio.queue_position(session["run_id"], session["owner"]) if history.status == "queued" else None
+    return (session, progress_html(history, session["lang"], queue), charts.loss_figure(history),
             charts.metrics_figure(history),
-            "\n".join(history.log_lines[-LOG_LINES:]))
+            "\n".join(narrate(event, session["lang"]) for event in history.log_events[-LOG_LINES:]))
 
 
-def progress_html(history: History, lang: str) -> str:
+def progress_html(history: History, lang: str, queue: tuple[int, int] | None = None) -> str:
+    """The status, a bar and the numbers of the run; a queued run shows its place in the queue instead."""
     p = history.progress
     step, total = p.get("step", 0), p.get("max_steps") or 0
     percent = 100.0 if history.status == "finished" else (100 * step / total if total else 0)
@@ -178,7 +194,10 @@ def progress_html(history: History, lang: str) -> str:
     t = lambda key: text(key, lang)  # noqa: E731
     details = (f"{t('step')} {step}/{total} · {t('epoch')} {p.get('epoch', 0):.2f} · "
                f"{p.get('samples_per_s', 0):.1f} {t('samples_per_s')} · {t('eta')} {eta_text}")
-    message = f"<div class='tb-message'>{html.escape(history.message)}</div>" if history.message else ""
+    if queue:
+        details = t("queue_position").format(position=queue[0], total=queue[1])
+    reason = pick_text(history.message, lang)
+    message = f"<div class='tb-message'>{html.escape(reason)}</div>" if reason else ""
     return (f"<div class='tb-progress' data-status='{history.status}'>"
             f"<div class='tb-status'>{html.escape(t('status_' + history.status))}</div>"
             f"<div class='tb-bar'><div class='tb-fill' style='width:{percent:.1f}%'></div></div>"

@@ -1,0 +1,46 @@
+"""A reload keeps the person's setup: the form (data, columns, model, hyperparameters) is saved in the
+browser's local storage on every change and put back when the page loads again.
+
+What comes back is checked like a loaded YAML: a saved setup that is no longer valid (an older version
+of the app, a device this machine lacks) is not restored, and the person is told why.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from engine.errors import EngineError
+from engine.hardware import check_hardware
+from ui.context import Context
+from ui.errors import guarded
+
+
+def wire(ctx: Context) -> None:
+    """Save the setup on every change of a remembered widget."""
+    keys, widgets = zip(*ctx.form.remembered.items())
+
+    @guarded
+    def save(*values: Any) -> dict:
+        return dict(zip(keys, values))
+
+    gr.on([w.change for w in widgets], save, list(widgets), ctx.setup, trigger_mode="always_last",
+          show_progress="hidden")
+
+
+def restore(ctx: Context, saved: dict | None, lang: str) -> list[Any]:
+    """One update per remembered widget: the saved value, or a skip when there is nothing valid to restore."""
+    widgets = ctx.form.remembered
+    skip = [gr.skip() for _ in widgets]
+    if not saved:
+        return skip
+    values = [saved.get(key) for key in widgets]
+    if any(value is None for value in values[:len(ctx.form.bindings)]):
+        return skip  # saved by another version of the app, with other fields
+    try:
+        cfg = ctx.form.to_config(values[:len(ctx.form.bindings)])
+        check_hardware(cfg.train.device, cfg.train.precision)
+    except EngineError as exc:
+        gr.Warning(f"{ctx.text('setup_not_restored', lang)} {exc.localized(lang)}")
+        return skip
+    return [gr.update(value=value) if value is not None else gr.skip() for value in values]
