@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -34,15 +34,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def serve_app() -> Iterator[Callable[[Path], str]]:
-    """Start the real app on 127.0.0.1 over a runs folder; returns its URL. Closed after the module."""
+def serve_app() -> Iterator[Callable[..., str]]:
+    """Start the real app on 127.0.0.1 over a runs folder (keyword arguments go to its Studio); returns its URL.
+    Closed after the module."""
     from engine.studio import Studio
     from ui.app import build_app, css
 
     apps = []
 
-    def serve(runs: Path) -> str:
-        app = build_app(Studio(runs))
+    def serve(runs: Path, **studio: Any) -> str:
+        app = build_app(Studio(runs, **studio))
         port = free_port()
         app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=css(),
                            max_file_size="200mb", quiet=True)
