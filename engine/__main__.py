@@ -19,9 +19,15 @@ from pathlib import Path
 
 from engine.config import RunConfig
 from engine.errors import EngineError, RunError
+from engine.messages import register_messages
 from engine.runs.layout import CONFIG_FILE
 from engine.runs.manager import default_runs_root
 from engine.runs.store import RunStore
+
+register_messages({
+    "cli.not_a_train_target": ("{target} is neither a config YAML file nor a run folder with {config_file}.",
+                               "{target} 既不是配置 YAML 文件，也不是含有 {config_file} 的运行文件夹。"),
+})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +80,7 @@ def _run_dir(args: argparse.Namespace, run: str) -> Path:
 def _train(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if not target.is_file() and not (target / CONFIG_FILE).is_file():
-        raise RunError(f"{target} is neither a config YAML file nor a run folder with {CONFIG_FILE}.")
+        raise RunError("cli.not_a_train_target", target=str(target), config_file=CONFIG_FILE)
     if target.is_file():
         cfg = RunConfig.load(target)
         record = _store(args).create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)

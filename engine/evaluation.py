@@ -12,8 +12,14 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from engine.errors import RunError
+from engine.messages import register_messages
 
 REPORT_FILE = "report.json"
+
+register_messages({
+    "evaluation.no_report": ("This run has no evaluation report yet: it has not finished training.",
+                             "这个运行还没有评估报告：它还没有完成训练。"),
+})
 
 
 @dataclass
@@ -36,7 +42,7 @@ class EvalReport:
     def load(cls, run_dir: str | Path) -> "EvalReport":
         path = Path(run_dir) / REPORT_FILE
         if not path.exists():
-            raise RunError("This run has no evaluation report yet: it has not finished training.")
+            raise RunError("evaluation.no_report")
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from engine.config import RunConfig
 from engine.errors import DataError, RunError
 from engine.evaluation import EvalReport
+from engine.messages import register_messages
 from engine.models import load_tokenizer, resolve_model
 from engine.runs.layout import CONFIG_FILE
 from engine.tasks import Task, get_task
@@ -20,6 +21,19 @@ MODEL_DIR = "model"
 LABELS_FILE = "labels.json"
 ADAPTER_FILE = "adapter_config.json"
 MAX_BATCH_TEXTS = 10_000
+
+register_messages({
+    "inference.no_model_yet": ("This run has no trained model yet: wait until it finishes (or stop it) first.",
+                               "这个运行还没有训练好的模型：请等它完成（或先停止它）。"),
+    "inference.no_texts": ("Type at least one text to predict.", "请至少输入一条要预测的文本。"),
+    "inference.too_many_texts": ("At most {limit:,} texts can be predicted at once; got {count:,}.",
+                                 "一次最多预测 {limit:,} 条文本；现在有 {count:,} 条。"),
+    "inference.already_full_model": ("This run trained the model's own weights, so its model folder is already a "
+                                     "full model.", "这个运行训练的是模型本身的权重，它的模型文件夹已经是完整模型，不需要合并。"),
+    "inference.cannot_merge": ("This kind of adapter cannot be merged into the model.", "这种适配器无法合并进模型。"),
+    "inference.merge_failed": ("This adapter cannot be merged into the model ({error}); use it as an adapter.",
+                               "这个适配器无法合并进模型（{error}）；请直接以适配器的形式使用它。"),
+})
 
 
 class Predictor:
@@ -35,7 +49,7 @@ class Predictor:
         run_dir = Path(run_dir)
         model_dir = run_dir / MODEL_DIR
         if not (model_dir / LABELS_FILE).exists():
-            raise RunError("This run has no trained model yet: wait until it finishes (or stop it) first.")
+            raise RunError("inference.no_model_yet")
         cfg = RunConfig.load(run_dir / CONFIG_FILE)
         task = get_task(cfg.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
@@ -59,9 +73,9 @@ class Predictor:
     def predict(self, texts: list[str]) -> list[dict]:
         texts = [str(t) for t in texts]
         if not texts or not any(t.strip() for t in texts):
-            raise DataError("Type at least one text to predict.")
+            raise DataError("inference.no_texts")
         if len(texts) > MAX_BATCH_TEXTS:
-            raise DataError(f"At most {MAX_BATCH_TEXTS:,} texts can be predicted at once; got {len(texts):,}.")
+            raise DataError("inference.too_many_texts", limit=MAX_BATCH_TEXTS, count=len(texts))
         with self._lock:
             return self.task.predict(self.model, self.tokenizer, texts, self.max_length)
 
@@ -102,14 +116,14 @@ def merge_adapter(run_dir: str | Path) -> Path:
     """Fold a LoRA/IA3 adapter into its base weights and save a plain transformers model folder."""
     run_dir = Path(run_dir)
     if not (run_dir / MODEL_DIR / ADAPTER_FILE).exists():
-        raise RunError("This run trained the model's own weights, so its model folder is already a full model.")
+        raise RunError("inference.already_full_model")
     predictor = Predictor.from_run(run_dir)
     if not hasattr(predictor.model, "merge_and_unload"):
-        raise RunError("This kind of adapter cannot be merged into the model.")
+        raise RunError("inference.cannot_merge")
     try:
         merged = predictor.model.merge_and_unload()
     except (AttributeError, ValueError, NotImplementedError) as exc:  # e.g. prompt tuning has nothing to merge
-        raise RunError(f"This adapter cannot be merged into the model ({exc}); use it as an adapter.") from exc
+        raise RunError("inference.merge_failed", error=str(exc)) from exc
     target = run_dir / MERGED_DIR
     merged.save_pretrained(str(target))
     predictor.tokenizer.save_pretrained(str(target))

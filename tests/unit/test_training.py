@@ -11,6 +11,7 @@ import pytest
 from engine.errors import DataError, RunError
 from engine.evaluation import REPORT_FILE
 from engine.inference import LABELS_FILE, MODEL_DIR, Predictor
+from engine.messages import pick_text
 from engine.runs.events import EventLog, load_history
 from engine.runs.store import RunStore
 from engine.train import run_training
@@ -174,11 +175,13 @@ def test_missing_column_fails_with_its_name(run_config, create_run, tmp_path: Pa
         run_training(record.run_dir)
     assert _kinds(record.run_dir) == ["started", "failed"]
     (failed,) = _events(record.run_dir, "failed")
-    assert "'review'" in failed["message"] and "'text'" in failed["message"]  # names the missing and the real ones
+    english = pick_text(failed["message"], "en")
+    assert "'review'" in english and "'text'" in english  # names the missing and the real ones
+    assert set(failed["message"]) == {"en", "zh"}  # stored in every language, for the UI
     stored = RunStore(tmp_path / "runs").get(record.id)
     assert stored.status == "failed" and "'review'" in stored.message and stored.finished is not None
     history = load_history(record.run_dir)
-    assert history.status == "failed" and "'review'" in history.message
+    assert history.status == "failed" and "'review'" in pick_text(history.message, "en")
 
 
 def test_a_test_label_unseen_in_training_fails_before_training(run_config, create_run, tmp_path: Path,
@@ -213,7 +216,9 @@ def test_unreadable_config_fails_the_run(create_run, run_config, tmp_path: Path)
     with pytest.raises(ConfigError, match="train.learning_rate"):
         run_training(record.run_dir)
     assert RunStore(tmp_path / "runs").get(record.id).status == "failed"
-    assert load_history(record.run_dir).message.startswith("train.learning_rate")
+    reason = load_history(record.run_dir).message
+    assert pick_text(reason, "en").startswith("train.learning_rate")
+    assert pick_text(reason, "zh").startswith("train.learning_rate：")
 
 
 def test_resume_picks_the_newest_complete_checkpoint(tmp_path: Path) -> None:
