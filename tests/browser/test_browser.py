@@ -111,10 +111,10 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     go_to(page, "5 · Evaluate")
     expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· finished ·"))
     wait_for_plot(page, "confusion-plot", "d[0].type === 'heatmap'", 30_000)
-    expect(page.locator("#eval-summary")).to_contain_text("Scores on the held-out split")
+    expect(page.locator("#eval-summary")).to_contain_text("Scores on the held-out test split")
     metrics = page.locator(".block").filter(has=page.get_by_text("Metrics", exact=True))
     expect(metrics).to_contain_text("accuracy")
-    expect(metrics).to_contain_text("f1_macro")
+    expect(metrics).to_contain_text("F1 (macro)")
 
     # 6 · Playground: the fine-tuned model names a label of the data.
     go_to(page, "6 · Playground")

@@ -69,13 +69,19 @@ def _single(ctx: Context) -> Any:
     @guarded
     def predict(run_id: str, text: str, session: dict) -> tuple:
         _require_run(ctx, run_id, session)
-        t = lambda key: ctx.text(key, session["lang"])  # noqa: E731
+        lang = session["lang"]
         tuned = ctx.studio.predictor(run_id, session["owner"]).predict([text])[0]
         base = ctx.studio.base_predictor(run_id, session["owner"]).predict([text])[0]
-        return (f"### {t('fine_tuned')}: **{tuned['label']}**", charts.probability_figure(tuned["probs"], t("fine_tuned")),
-                f"### {t('base_model')}: **{base['label']}**\n{t('base_note')}",
-                charts.probability_figure(base["probs"], t("base_model")))
+        return (verdict(tuned, ctx.text("fine_tuned", lang)),
+                charts.probability_figure(tuned["probs"], ctx.text("fine_tuned", lang), lang=lang),
+                f"{verdict(base, ctx.text('base_model', lang))}\n{ctx.text('base_note', lang)}",
+                charts.probability_figure(base["probs"], ctx.text("base_model", lang), lang=lang))
     return predict
+
+
+def verdict(prediction: dict, who: str) -> str:
+    """The predicted label with its probability as a number; the chart beside it labels every class's bar."""
+    return f"### {who}: **{prediction['label']}** · {prediction['probs'][prediction['label']]:.1%}"
 
 
 def _batch(ctx: Context) -> Any:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import gradio as gr
 
 from engine.errors import EngineError
+from engine.estimate import TimeEstimate, estimate_time
+from engine.metric_labels import metric_label
 from engine.runs.events import ENDED, History
 from engine.messages import pick_text
 from engine.runs.narrate import narrate
@@ -25,6 +27,27 @@ from ui.i18n import text
 TICK_S = 1.0
 LAST = "last"
 LOG_LINES = 200
+# The run log follows its newest line, as a terminal does, unless the reader has scrolled up to read; Gradio's
+# autoscroll alone leaves the box at its top when the whole value is replaced. A log that grew while its tab was
+# hidden has no height to scroll; the ResizeObserver takes it to the bottom when the tab shows it.
+FOLLOW_LOG_JS = """() => {
+  const box = document.querySelector('#run-log textarea');
+  if (!box) return;
+  if (!box.dataset.follows) {
+    box.dataset.follows = 'yes';
+    // Only the reader's own scrolling (wheel, keys, touch, the scroll bar) decides; a replaced value does not.
+    const touched = () => { box.dataset.touched = String(Date.now()); };
+    for (const kind of ['wheel', 'touchmove', 'keydown', 'pointerdown']) box.addEventListener(kind, touched);
+    box.addEventListener('scroll', () => {
+      if (Date.now() - Number(box.dataset.touched || 0) > 1000) return;
+      box.dataset.follows = box.scrollTop + box.clientHeight >= box.scrollHeight - 8 ? 'yes' : 'no';
+    });
+    new ResizeObserver(() => { if (box.dataset.follows === 'yes') box.scrollTop = box.scrollHeight; }).observe(box);
+  }
+  // The event can run before the new text is in the box: scroll again once it has been drawn.
+  const follow = () => { if (box.dataset.follows === 'yes') box.scrollTop = box.scrollHeight; };
+  for (const ms of [0, 100, 400]) setTimeout(follow, ms);
+}"""
 
 
 @dataclass
@@ -42,6 +65,8 @@ class TrainTab:
     log: gr.Textbox
     timer: gr.Timer
     ended: gr.State   # "RUN_ID:STATUS" each time the watched run ends: other tabs reload what depends on it
+    estimate: gr.Markdown   # how long the form's run would take on this machine (wire_estimate)
+    measure: gr.Button
 
 
 def build(ctx: Context) -> TrainTab:
@@ -51,6 +76,10 @@ def build(ctx: Context) -> TrainTab:
         start = tr.bind(gr.Button(variant="primary", scale=1), "start", attr="value")
         stop = tr.bind(gr.Button(variant="stop", scale=1), "stop", attr="value")
         resume = tr.bind(gr.Button(scale=1), "resume", attr="value")
+    with gr.Row(equal_height=True):
+        estimate = gr.Markdown(elem_id="time-estimate")
+        measure = tr.bind(gr.Button(size="sm", scale=0, min_width=200, elem_id="measure-time"), "measure_time",
+                          attr="value")
     with gr.Row():
         run = tr.bind(gr.Dropdown(choices=[], value=None, scale=4), "run")
         checkpoint = tr.bind(gr.Dropdown(choices=[LAST], value=LAST, scale=2), "resume_from")
@@ -60,9 +89,10 @@ def build(ctx: Context) -> TrainTab:
         loss_plot = gr.Plot(show_label=False, elem_id="loss-plot")
         metrics_plot = gr.Plot(show_label=False, elem_id="metrics-plot")
     log = tr.bind(gr.Textbox(lines=10, max_lines=10, interactive=False, autoscroll=True, elem_id="run-log"), "run_log")
+    log.change(None, js=FOLLOW_LOG_JS)  # in the browser only: no request to the server
     timer = gr.Timer(TICK_S)
     return TrainTab(name, start, stop, resume, checkpoint, run, refresh, progress, loss_plot, metrics_plot, log, timer,
-                    ended=gr.State(""))
+                    ended=gr.State(""), estimate=estimate, measure=measure)
 
 
 def run_choices(studio: Studio, session: dict) -> list[tuple[str, str]]:
@@ -70,8 +100,12 @@ def run_choices(studio: Studio, session: dict) -> list[tuple[str, str]]:
     return [(_run_label(r), r.id) for r in studio.runs(session["owner"])]
 
 
-def _run_label(record: RunRecord) -> str:
-    metric = f" · {record.best_metric_name} {record.best_metric:.3f}" if record.best_metric is not None else ""
+def _run_label(record: RunRecord, lang: str = "en") -> str:
+    """The best metric is the validation split's (it chose the checkpoint); the Evaluate tab scores the test split."""
+    metric = ""
+    if record.best_metric is not None:
+        name = metric_label(record.best_metric_name or "", lang)
+        metric = " · " + text("picker_metric", lang).format(metric=name, value=record.best_metric)
     return f"{record.name} · {record.status} · {record.model.removeprefix('packaged:')}{metric}"
 
 
@@ -189,11 +223,12 @@ def progress_html(history: History, lang: str, queue: tuple[int, int] | None = N
     p = history.progress
     step, total = p.get("step", 0), p.get("max_steps") or 0
     percent = 100.0 if history.status == "finished" else (100 * step / total if total else 0)
-    eta = p.get("eta_s")
-    eta_text = f"{int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "–"
     t = lambda key: text(key, lang)  # noqa: E731
     details = (f"{t('step')} {step}/{total} · {t('epoch')} {p.get('epoch', 0):.2f} · "
-               f"{p.get('samples_per_s', 0):.1f} {t('samples_per_s')} · {t('eta')} {eta_text}")
+               f"{p.get('samples_per_s', 0):.1f} {t('samples_per_s')}")
+    if history.status == "running":  # a run that stops, ended or waits has no time left to tell
+        eta = p.get("eta_s")
+        details += f" · {t('eta')} " + (f"{int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "–")
     if queue:
         details = t("queue_position").format(position=queue[0], total=queue[1])
     reason = pick_text(history.message, lang)
@@ -202,3 +237,53 @@ def progress_html(history: History, lang: str, queue: tuple[int, int] | None = N
             f"<div class='tb-status'>{html.escape(t('status_' + history.status))}</div>"
             f"<div class='tb-bar'><div class='tb-fill' style='width:{percent:.1f}%'></div></div>"
             f"<div class='tb-details'>{details}</div>{message}</div>")
+
+
+def wire_estimate(ctx: Context, tab: TrainTab, triggers: Sequence[Any] = ()) -> None:
+    """The time estimate beside Start. `triggers` (the Train tab's select, a run's end...) refresh it from what is
+    already known, which is quick; the button measures a few training steps when nothing is known (about 20 s)."""
+    inputs = [ctx.state, *ctx.form.components]
+    if triggers:
+        gr.on(list(triggers), _estimator(ctx, measure=False), inputs, tab.estimate, trigger_mode="always_last",
+              show_progress="hidden")
+    tab.measure.click(_estimator(ctx, measure=True), inputs, tab.estimate, trigger_mode="once",
+                      show_progress="minimal")
+
+
+def _estimator(ctx: Context, measure: bool) -> Any:
+    @guarded
+    def estimate(session: dict, *values: Any) -> str:
+        lang = session["lang"]
+        try:
+            cfg = ctx.form.to_config(list(values))
+            ctx.studio.allowed_model(cfg.model.name_or_path)  # a shared app measures only models it may load
+            rows = ctx.studio.split_summary(cfg.data)["rows"]["train"]
+            found = estimate_time(cfg, rows, ctx.studio.runs(session["owner"]), ctx.studio.root, measure=measure)
+        except EngineError as exc:  # said in place: the form or the data may still be half set
+            return f"⚠️ {exc.localized(lang)}"
+        return estimate_markdown(found, lang)
+    return estimate
+
+
+def estimate_markdown(found: TimeEstimate | None, lang: str) -> str:
+    """"⏱ About 12 min on this machine, from 2 earlier runs of this model", or how to get a figure."""
+    if found is None:
+        return f"⏱ {text('estimate_unknown', lang)}"
+    speed = found.speed
+    if speed.source == "measured":
+        source = text("estimate_measured", lang).format(speed=speed.samples_per_s)
+    else:
+        key = ("estimate_history" if speed.same_settings else "estimate_history_rough") + \
+            ("_one" if speed.runs == 1 else "")
+        source = text(key, lang).format(runs=speed.runs)
+    return text("estimate_line", lang).format(duration=duration_text(found.seconds, lang), source=source)
+
+
+def duration_text(seconds: float, lang: str) -> str:
+    """A duration as a person says it: under a minute, about 12 min, about 2 h 05 min."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return text("duration_under_minute", lang)
+    if minutes < 90:
+        return text("duration_minutes", lang).format(minutes=minutes)
+    return text("duration_hours", lang).format(hours=minutes // 60, minutes=minutes % 60)

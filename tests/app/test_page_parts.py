@@ -1,0 +1,193 @@
+"""What the Train, Evaluate and Playground tabs draw, as pure functions: progress without a stale ETA, the run
+picker's validation metric, charts in both languages, the mistakes table, the split heading, merge only for
+adapters, probabilities as numbers, and the time estimate's sentence."""
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from engine.estimate import Speed, TimeEstimate
+from engine.evaluation import EvalReport
+from engine.runs.events import History
+from engine.runs.store import RunRecord
+from ui import charts
+from ui.tabs import evaluate, playground, train
+
+
+def history(status: str, **progress: Any) -> History:
+    h = History()
+    h.status = status
+    h.progress = {"step": 8, "max_steps": 16, "epoch": 2.0, "samples_per_s": 12.5, "eta_s": 95.0, **progress}
+    h.train = [{"step": 1, "loss": 0.7}]
+    h.evals = [{"step": 4, "eval_loss": 0.6, "eval_accuracy": 0.5, "eval_f1_macro": 0.4}]
+    return h
+
+
+def report(split: str = "test") -> EvalReport:
+    return EvalReport(task="text_classification", split=split, rows=64, metrics={"accuracy": 0.9, "f1_macro": 0.873},
+                      labels=["neg", "pos"], confusion=[[30, 2], [4, 28]],
+                      per_class=[{"label": "neg", "precision": 0.88, "recall": 0.94, "f1": 0.91, "support": 32},
+                                 {"label": "pos", "precision": 0.93, "recall": 0.88, "f1": 0.9, "support": 32}],
+                      worst=[{"text": "a long review " * 20, "true": "pos", "predicted": "neg", "confidence": 0.97}])
+
+
+def record(**changes: Any) -> RunRecord:
+    values = dict(id="r1", name="demo", task="text_classification", model="packaged:all-MiniLM-L6-v2",
+                  method="full", status="finished", created=0.0, finished=1.0, best_metric=0.8734,
+                  best_metric_name="f1_macro", run_dir="/nowhere", pid=None, message="")
+    names = [p for p in inspect.signature(RunRecord).parameters]
+    values.update(changes)
+    return RunRecord(**{name: values.get(name, "" if name == "owner" else None) for name in names})
+
+
+@pytest.mark.parametrize("status", ["finished", "stopped", "failed", "interrupted", "stopping"])
+def test_a_run_that_is_not_training_shows_no_eta(status: str) -> None:
+    html = train.progress_html(history(status), "en")
+    assert "ETA" not in html and "1:35" not in html
+    assert "step 8/16" in html and "12.5 samples/s" in html
+    assert "预计剩余" not in train.progress_html(history(status), "zh")
+
+
+def test_a_running_run_shows_its_eta() -> None:
+    assert "ETA 1:35" in train.progress_html(history("running"), "en")
+    assert "ETA –" in train.progress_html(history("running", eta_s=None), "en")
+
+
+def test_run_picker_says_its_metric_is_the_validation_splits() -> None:
+    assert train._run_label(record()).endswith("· validation F1 (macro) 0.873")
+    assert "验证集 F1（宏平均） 0.873" in train._run_label(record(), "zh")
+    assert train._run_label(record(best_metric=0.3456, best_metric_name="loss")).endswith("validation loss 0.346")
+    assert "validation" not in train._run_label(record(best_metric=None, status="running"))
+
+
+def test_every_chart_speaks_both_languages() -> None:
+    r, h = report(), history("running")
+    figures = {
+        "loss": lambda lang: charts.loss_figure(h, lang=lang),
+        "metrics": lambda lang: charts.metrics_figure(h, lang=lang),
+        "labels": lambda lang: charts.label_figure({"neg": 3, "pos": 4}, lang=lang),
+        "lengths": lambda lang: charts.length_figure([3, 4, 5], "tokens", lang=lang),
+        "confusion": lambda lang: charts.confusion_figure(r, lang=lang),
+        "probabilities": lambda lang: charts.probability_figure({"neg": 0.2, "pos": 0.8}, "Fine-tuned", lang=lang),
+    }
+    for name, figure in figures.items():
+        en, zh = figure("en"), figure("zh")
+        words = lambda fig: [fig.layout.title.text, fig.layout.xaxis.title.text, fig.layout.yaxis.title.text,  # noqa
+                             *(trace.name for trace in fig.data if trace.name)]
+        assert words(en) != words(zh), name
+        chinese = [w for w in words(zh)[1:] if w]   # axis titles and legends (a caller's own title may stay)
+        assert all(re.search(r"[\u4e00-\u9fff]", w) for w in chinese), (name, words(zh))
+    for fn in (charts.loss_figure, charts.metrics_figure, charts.label_figure, charts.length_figure,
+               charts.confusion_figure, charts.probability_figure):
+        assert "lang" in inspect.signature(fn).parameters, fn.__name__
+
+
+def test_loss_chart_shows_the_first_point_and_whole_step_ticks() -> None:
+    fig = charts.loss_figure(history("running"))
+    assert "markers" in fig.data[0].mode   # one logged loss is a visible dot, not an invisible line
+    assert [t.name for t in fig.data] == ["train loss", "validation loss"]
+    assert fig.layout.xaxis.tickformat == "d" and fig.layout.xaxis.dtick == 1   # 4 steps: every step
+    long = History()
+    long.train = [{"step": s, "loss": 1 / s} for s in range(1, 400, 5)]
+    assert charts.loss_figure(long).layout.xaxis.dtick is None   # many steps: Plotly's own whole ticks
+    assert charts.metrics_figure(history("running")).layout.xaxis.tickformat == "d"
+
+
+def test_mistakes_table_puts_the_verdict_before_the_text() -> None:
+    table = evaluate.mistakes_table(report(), "en")
+    assert list(table.columns) == ["True label", "Predicted", "Confidence", "Text"]
+    assert list(evaluate.mistakes_table(report(), "zh").columns) == ["真实标签", "预测标签", "置信度", "文本"]
+    assert len(evaluate.MISTAKE_WIDTHS) == 4 and evaluate.MISTAKE_WIDTHS[-1] == max(evaluate.MISTAKE_WIDTHS)
+
+
+def test_evaluate_heading_names_the_split_the_scores_come_from() -> None:
+    assert evaluate.summary_markdown(report("test"), "en").startswith("### Scores on the held-out test split (64")
+    on_validation = evaluate.summary_markdown(report("validation"), "en")
+    assert on_validation.startswith("### Scores on the validation split") and "no test split" in on_validation
+    assert "验证集" in evaluate.summary_markdown(report("validation"), "zh")
+
+
+def test_metric_names_are_shown_nicely() -> None:
+    table = evaluate.metrics_table(report(), "en")
+    assert list(table.iloc[:, 0]) == ["accuracy", "F1 (macro)"]
+    assert list(evaluate.metrics_table(report(), "zh").iloc[:, 0]) == ["准确率", "F1（宏平均）"]
+
+
+@pytest.mark.parametrize("method,shown", [("lora", True), ("ia3", True), ("full", False), ("head_only", False),
+                                          ("top_layers", False), ("prompt_tuning", False)])
+def test_merge_adapter_shows_only_for_adapter_runs(method: str, shown: bool) -> None:
+    from engine.studio import MERGEABLE_METHODS
+
+    studio = SimpleNamespace(has_report=lambda run_id, owner: True, report=lambda run_id, owner: report(),
+                             is_adapter_run=lambda run_id, owner: method in MERGEABLE_METHODS)
+    ctx = SimpleNamespace(studio=studio)
+    outputs = evaluate._loader(ctx)("r1", {"lang": "en", "owner": "local"})
+    merge, merged = outputs[-2:]
+    assert merge["visible"] is shown and merged == ""
+    nothing = evaluate._loader(ctx)("", {"lang": "en", "owner": "local"})
+    assert nothing[-2]["visible"] is False
+
+
+def test_probabilities_are_shown_as_numbers() -> None:
+    fig = charts.probability_figure({"neg": 0.125, "pos": 0.875}, "Fine-tuned")
+    assert list(fig.data[0].text) == ["12.5%", "87.5%"]
+    assert playground.verdict({"label": "pos", "probs": {"neg": 0.125, "pos": 0.875}}, "Fine-tuned") == \
+        "### Fine-tuned: **pos** · 87.5%"
+
+
+def test_the_time_estimate_says_how_long_and_where_the_figure_comes_from() -> None:
+    measured = TimeEstimate(725.0, 44_000, Speed(61.2, "measured"))
+    assert train.estimate_markdown(measured, "en") == "⏱ **About 12 min** on this machine · measured: 61 samples/s"
+    assert train.estimate_markdown(measured, "zh") == "⏱ 在本机上 **约 12 分钟** · 实测：每秒 61 个样本"
+    history_two = TimeEstimate(725.0, 44_000, Speed(61.2, "history", runs=2))
+    assert "from 2 earlier runs of this model" in train.estimate_markdown(history_two, "en")
+    rough = TimeEstimate(725.0, 44_000, Speed(61.2, "history", runs=1, same_settings=False))
+    assert "rough: from an earlier run" in train.estimate_markdown(rough, "en")
+    assert "Estimate the time" in train.estimate_markdown(None, "en")
+    assert [train.duration_text(s, "en") for s in (20, 100, 7600)] == ["Under a minute", "About 2 min",
+                                                                       "About 2 h 07 min"]
+
+
+def test_the_estimate_handler_reads_earlier_runs_of_the_form_model(tmp_path: Path) -> None:
+    """Wired as the lead will wire it, the handler answers from an earlier run's speed without training."""
+    import gradio as gr
+
+    import ui.app
+    from engine.config import RunConfig
+    from engine.runs.events import EventLog
+    from engine.studio import Studio
+    from ui.form import Form
+
+    studio = Studio(tmp_path / "runs")
+    cfg = RunConfig(name="earlier")
+    earlier = studio.manager.store.create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)
+    cfg.save(Path(earlier.run_dir) / "config.yaml")
+    EventLog(earlier.run_dir).append("train_summary", values={"step": 42, "train_samples_per_second": 10.0})
+    studio.manager.store.update(earlier.id, status="finished")
+
+    forms: list[Form] = []
+    original_wire = ui.app._wire
+
+    def wire(ctx: Any, tabs: Any) -> None:
+        original_wire(ctx, tabs)
+        train.wire_estimate(ctx, tabs.train, [tabs.train.ended.change])
+        forms.append(ctx.form)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ui.app, "_wire", wire)
+        app = ui.app.build_app(studio)
+    handler = next(f for f in app.fns.values() if f.name == "estimate")
+    assert isinstance(app.tunebench_tabs.train.estimate, gr.Markdown)
+    session = {"lang": "en", "owner": "local"}
+    answer = handler.fn(session, *forms[0].values(RunConfig()))
+    # The demo's 224 training rows x 3 epochs at 10 samples/s: 67 s.
+    assert answer == "⏱ **About 1 min** on this machine · from an earlier run of this model and method with " \
+                     "these settings"
+    other = RunConfig()
+    other.method.kind = "lora"
+    assert "Estimate the time" in handler.fn(session, *forms[0].values(other))   # nothing known, nothing measured
