@@ -6,6 +6,7 @@
     python -m engine predict RUN --text "..."   predict with a finished run
     python -m engine runs                       list runs
     python -m engine options                    every config setting, its default and meaning
+    python -m engine inspect FILE [--json]      what the Data tab shows about a data file
 
 RUN is a run id or a run folder.
 """
@@ -16,6 +17,7 @@ import functools
 import json
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 from engine.config import RunConfig
 from engine.errors import EngineError, RunError
@@ -23,6 +25,8 @@ from engine.messages import register_messages
 from engine.runs.layout import CONFIG_FILE
 from engine.runs.manager import default_runs_root
 from engine.runs.store import RunStore
+
+SEPARATOR_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 register_messages({
     "cli.not_a_train_target": ("{target} is neither a config YAML file nor a run folder with {config_file}.",
@@ -64,7 +68,28 @@ def _parser() -> argparse.ArgumentParser:
     runs.set_defaults(handler=_runs)
     options = add_parser("options", help="every config setting with its default and meaning")
     options.set_defaults(handler=_options)
+    _add_inspect(add_parser)
     return parser
+
+
+def _add_inspect(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    from engine.config import ENCODINGS, SEPARATORS
+
+    inspect = add_parser("inspect", help="what the Data tab shows about a data file: how it was read, rows, "
+                                         "rejected rows and why, labels, warnings")
+    inspect.add_argument("file", help="a CSV, TSV, TXT, JSON, JSONL, Parquet or Excel file, or demo:NAME")
+    inspect.add_argument("--text-column", default="", help="default: the guess")
+    inspect.add_argument("--label-column", default="", help="default: the guess")
+    inspect.add_argument("--encoding", default="", choices=ENCODINGS, metavar="E",
+                         help="text encoding (default: detect); one of " + ", ".join(e for e in ENCODINGS if e))
+    inspect.add_argument("--separator", default="", type=lambda text: SEPARATOR_WORDS.get(text, text),
+                         choices=SEPARATORS, metavar="S", help="one of , ; tab | (default: detect)")
+    inspect.add_argument("--model", default="", help="measure lengths in this model's tokens (a packaged model, "
+                                                     "a folder or a Hub id)")
+    inspect.add_argument("--max-length", type=int, default=0, help="with --model: count the texts longer than this")
+    inspect.add_argument("--unescape-html", action="store_true", help="count as cleaning would with this option")
+    inspect.add_argument("--json", action="store_true", help="print the report as JSON")
+    inspect.set_defaults(handler=_inspect)
 
 
 def _store(args: argparse.Namespace) -> RunStore:
@@ -130,6 +155,45 @@ def _options(args: argparse.Namespace) -> int:
             default = f.default if f.default is not MISSING else f.default_factory()
             print(f"  {f.name} (default {default!r}): {field_help(cls, f.name)}")
     return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from engine.data import ReadOptions, inspect_table, read_table
+
+    table = read_table(args.file, ReadOptions(args.encoding, args.separator))
+    tokenizer = None
+    if args.model:
+        from engine.models import load_tokenizer, resolve_model
+
+        tokenizer = load_tokenizer(resolve_model(args.model).path)
+    report = inspect_table(table, args.text_column, args.label_column, tokenizer, args.max_length,
+                           args.unescape_html)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(_report_lines(report)))
+    return 0
+
+
+def _report_lines(report: Any) -> list[str]:
+    """The Data tab's summary as plain text, in the order a person checks it."""
+    how = lambda detected: "detected" if detected else "chosen"  # noqa: E731
+    lines = [f"file: {report.name} ({report.format})"]
+    if report.encoding:
+        lines.append(f"encoding: {report.encoding} ({how(report.encoding_detected)})")
+    if report.separator:
+        lines.append(f"separator: {report.separator!r} ({how(report.separator_detected)})")
+    lines += [f"rows: {report.rows:,} kept of {report.rows_read:,} read; {report.rejected_rows:,} rejected while reading",
+              f"columns: {', '.join(report.columns)} (text: {report.text_column}, label: {report.label_column})",
+              f"dropped by cleaning: {report.empty_rows:,} empty, {report.duplicate_texts:,} duplicate",
+              "labels: " + ", ".join(f"{label} {count:,}" for label, count in report.label_counts.items())]
+    stats = report.length_stats
+    lines.append(f"text length ({report.length_unit}): mean {stats['mean']:.0f}, median {stats['p50']:.0f}, "
+                 f"95% {stats['p95']:.0f}, max {stats['max']:.0f}")
+    for heading, items in (("problems", [p.message for p in report.problems]), ("warnings", report.warnings),
+                           ("notes", report.notes)):
+        lines += [f"{heading}:", *(f"  - {item}" for item in items)] if items else []
+    return lines
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ few tokenizers and predictors a person uses at a time so the playground answers 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import threading
 import uuid
 from collections import OrderedDict
@@ -17,10 +16,11 @@ from typing import Any, Callable
 import pandas as pd
 
 from engine.config import DataConfig, RunConfig
-from engine.data import DataReport, inspect_frame, load_splits, load_table, resolve_source
-from engine.data.loading import DEMO_PREFIX
+from engine.data import (DEMO_PREFIX, UPLOAD_PREFIX, DataReport, LoadedTable, ReadOptions, UploadStore, guess_columns,
+                         inspect_table, load_splits, one_column_problem, read_table, rejected_frame, resolve_source)
+from engine.data.table import Progress
 from engine.errors import DataError, ModelError
-from engine.messages import register_messages
+from engine.messages import Message, register_messages
 from engine.owners import LOCAL_OWNER
 from engine.evaluation import REPORT_FILE, EvalReport
 from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter
@@ -41,6 +41,11 @@ register_messages({
                                         "model, a Hugging Face Hub id, or a folder the app's owner made available.",
                                         "这个共享应用不能加载模型文件夹“{spec}”。请选择内置模型、Hugging Face Hub "
                                         "模型 id，或应用管理员提供的文件夹。"),
+    "studio.shared_paths": ("This shared app reads only the demo datasets and files uploaded through it; upload the "
+                            "file instead of naming a path.",
+                            "这个共享应用只能读取示例数据集和通过它上传的文件；请上传文件，而不是填写路径。"),
+    "studio.no_text_column": ("The data has no column '{column}'; map the text column on the Data tab.",
+                              "数据中没有列“{column}”；请在“数据”页选择文本列。"),
 })
 
 
@@ -50,8 +55,10 @@ class TablePreview:
     rows: int
     columns: list[str]
     head: pd.DataFrame
-    text_column: str     # best guesses, for the column dropdowns
+    text_column: str     # best guesses, for the column dropdowns; the label is "" for a one-column table
     label_column: str
+    table: LoadedTable   # how it was read: the user's file name, encoding, separator, problems, rejected rows
+    problem: Message | None = None  # why it cannot train as it is (a single column)
 
 
 class _LRU:
@@ -84,45 +91,67 @@ class Studio:
         self.shared = shared
         self.model_roots = tuple(Path(root).resolve() for root in model_roots)
         self.root = self.manager.store.root
-        self.uploads = self.root / "uploads"
+        self.uploads = UploadStore(self.root / "uploads")
         self._tokenizers = _LRU(CACHE_SIZE)
         self._predictors = _LRU(CACHE_SIZE)
 
     # data -------------------------------------------------------------------------------------
-    def keep_upload(self, temp_path: str) -> str:
-        """Copy an upload out of the web server's temp folder, so runs can read it after a restart."""
-        source = Path(temp_path)
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        target = self.uploads / f"{digest}-{source.name}"
-        if not target.exists():
-            shutil.copyfile(source, target)
-        return str(target)
+    def keep_upload(self, temp_path: str, owner: str = LOCAL_OWNER) -> str:
+        """Keep an upload in its owner's folder, so runs can read it after a restart; returns `upload:<sha12>-<name>`."""
+        return self.uploads.keep(temp_path, owner)
 
-    def readable(self, source: str) -> str:
-        """`source` if this studio may read it, else a DataError."""
-        if self.shared and not source.startswith(DEMO_PREFIX):
-            path = Path(source).resolve()
-            if not path.is_relative_to(self.uploads.resolve()):
-                raise DataError("This shared app reads only the demo datasets and files uploaded through it; "
-                                "upload the file instead of naming a path.")
-        return source
+    def readable(self, source: str, owner: str = LOCAL_OWNER) -> str:
+        """Where to read `source` from, if this studio may read it (else a DataError): demo refs as they are,
+        `upload:` refs as the owner's stored file, paths only on a local app."""
+        text = str(source).strip()
+        if text.startswith(DEMO_PREFIX):
+            return text
+        if text.startswith(UPLOAD_PREFIX):
+            return str(self.uploads.resolve(text, owner))
+        if self.shared:
+            raise DataError("studio.shared_paths")
+        return text
 
-    def preview(self, source: str) -> TablePreview:
-        frame = load_table(self.readable(source))
-        text, label = guess_columns(frame)
-        return TablePreview(source=source, rows=len(frame), columns=[str(c) for c in frame.columns],
-                            head=frame.head(PREVIEW_ROWS), text_column=text, label_column=label)
+    def table(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
+              progress: Progress | None = None) -> LoadedTable:
+        """`source` read with `read`'s encoding and separator; read once, then shared from the cache."""
+        self.readable(source, owner)
+        return read_table(source, read, self.uploads.folder(owner), progress=progress)
 
-    def inspect(self, source: str, text_column: str, label_column: str, model_spec: str = "") -> DataReport:
+    def preview(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
+                progress: Progress | None = None) -> TablePreview:
+        table = self.table(source, owner, read, progress)
+        text, label = guess_columns(table.frame)
+        return TablePreview(source=source, rows=len(table.frame), columns=[str(c) for c in table.frame.columns],
+                            head=table.frame.head(PREVIEW_ROWS), text_column=text, label_column=label, table=table,
+                            problem=one_column_problem(table))
+
+    def inspect(self, source: str, text_column: str = "", label_column: str = "", owner: str = LOCAL_OWNER, *,
+                model_spec: str = "", read: ReadOptions = ReadOptions(), max_length: int = 0,
+                unescape_html: bool = False, progress: Progress | None = None) -> DataReport:
+        """The Data tab's report; columns default to the guesses, and token lengths (against `max_length`)
+        need a model."""
+        table = self.table(source, owner, read, progress)
         tokenizer = self.tokenizer(model_spec) if model_spec else None
-        return inspect_frame(load_table(self.readable(source)), text_column, label_column, tokenizer)
+        return inspect_table(table, text_column, label_column, tokenizer, max_length, unescape_html)
 
-    def split_summary(self, cfg: DataConfig) -> dict[str, Any]:
-        """How the data will split and what cleaning drops, before any run starts."""
+    def rejected_rows(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
+                      lang: str = "en") -> Path | None:
+        """The rows left out while reading `source`, as a CSV to download (line, reason, raw text), or None."""
+        table = self.table(source, owner, read)
+        if not table.rejected:
+            return None
+        # One folder per request, named for the user's file: two people never share a download.
+        path = self.root / "rejected" / uuid.uuid4().hex[:12] / f"{Path(table.name).stem}-rejected-rows.csv"
+        path.parent.mkdir(parents=True)
+        rejected_frame(table.rejected, lang).to_csv(path, index=False, encoding="utf-8-sig")
+        return path
+
+    def split_summary(self, cfg: DataConfig, owner: str = LOCAL_OWNER) -> dict[str, Any]:
+        """How the data will split and every row cleaning or reading drops, before any run starts."""
         for source in filter(None, (cfg.train_file, cfg.validation_file, cfg.test_file)):
-            self.readable(source)
-        return load_splits(cfg).summary()
+            self.readable(source, owner)
+        return load_splits(cfg, self.uploads.folder(owner)).summary()
 
     # models -----------------------------------------------------------------------------------
     def allowed_model(self, spec: str) -> str:
@@ -142,10 +171,11 @@ class Studio:
     def model_info(self, spec: str) -> ModelInfo:
         return inspect_model(self.allowed_model(spec))
 
-    def coverage(self, spec: str, source: str, text_column: str) -> Coverage:
-        frame = load_table(self.readable(source))
+    def coverage(self, spec: str, source: str, text_column: str, owner: str = LOCAL_OWNER,
+                 read: ReadOptions = ReadOptions()) -> Coverage:
+        frame = self.table(source, owner, read).frame
         if text_column not in frame.columns:
-            raise DataError(f"The data has no column '{text_column}'; map the text column on the Data tab.")
+            raise DataError("studio.no_text_column", column=text_column)
         return tokenizer_coverage(self.tokenizer(spec), frame[text_column].astype(str).tolist())
 
     def plan(self, cfg: RunConfig) -> tuple[int, int, MemoryEstimate]:
@@ -194,7 +224,7 @@ class Studio:
     def start(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> RunRecord:
         # Problems we can see now fail here, with the form still open, not later in the child.
         for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
-            resolve_source(self.readable(source))
+            resolve_source(self.readable(source, owner))
         self.allowed_model(cfg.model.name_or_path)
         return self.manager.start(cfg, owner)
 
@@ -249,7 +279,7 @@ class Studio:
 
     def predict_table(self, run_id: str, owner: str, source: str, text_column: str = "") -> pd.DataFrame:
         """Predictions for every row of a file; the text column defaults to the run's."""
-        frame = load_table(self.readable(source))
+        frame = self.table(source, owner).frame
         column = text_column or self.config(run_id, owner).data.text_column
         if column not in frame.columns:
             column = guess_columns(frame)[0]
@@ -283,17 +313,3 @@ def predictions_frame(texts: list[str], predictions: list[dict]) -> pd.DataFrame
              **{f"p({k})": round(v, 4) for k, v in p["probs"].items()}} for t, p in zip(texts, predictions)]
     return pd.DataFrame(rows)
 
-
-def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
-    """The text column is the one with the longest strings; the label column has the fewest values."""
-    columns = [str(c) for c in frame.columns]
-    if not columns:
-        raise DataError("The table has no columns.")
-    sample = frame.head(500)
-    lengths = {c: sample[c].astype(str).str.len().mean() for c in columns}
-    text = max(columns, key=lambda c: lengths[c])
-    others = [c for c in columns if c != text]
-    if not others:
-        return text, text
-    label = min(others, key=lambda c: (sample[c].nunique() < 2, sample[c].nunique()))
-    return text, label

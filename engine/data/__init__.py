@@ -1,10 +1,14 @@
-"""User data: load files (or demo datasets), inspect them, clean them and split them."""
-from engine.data.inspect import DataReport, inspect_frame
+"""User data: read files (or demo datasets) honestly, inspect them, clean them and split them."""
+from engine.data.columns import guess_columns, one_column_problem
+from engine.data.inspect import DataReport, inspect_frame, inspect_table
 from engine.data.loading import (
     DEMO_DATASETS,
-    SUPPORTED_EXTENSIONS,
+    DEMO_PREFIX,
+    UPLOAD_PREFIX,
     DemoDataset,
+    display_name,
     load_table,
+    read_table,
     register_demo,
     resolve_source,
 )
@@ -19,10 +23,15 @@ from engine.data.prepare import (
     require_columns,
     split_frame,
 )
+from engine.data.reading import SUPPORTED_EXTENSIONS
+from engine.data.table import LoadedTable, Problem, ReadOptions, RejectedRow, rejected_frame
+from engine.data.uploads import UploadStore
 
 __all__ = [
-    "DEMO_DATASETS", "SUPPORTED_EXTENSIONS", "DemoDataset", "register_demo", "resolve_source", "load_table",
-    "DataReport", "inspect_frame",
+    "DEMO_DATASETS", "DEMO_PREFIX", "UPLOAD_PREFIX", "SUPPORTED_EXTENSIONS", "DemoDataset", "register_demo",
+    "display_name", "resolve_source", "read_table", "load_table", "ReadOptions", "LoadedTable", "Problem",
+    "RejectedRow", "rejected_frame", "UploadStore", "guess_columns", "one_column_problem",
+    "DataReport", "inspect_frame", "inspect_table",
     "CleanReport", "Splits", "PreparedData", "require_columns", "clean_frame", "split_frame", "load_splits",
     "empty_mask", "normalise_labels",
 ]

@@ -1,25 +1,54 @@
-"""Load a user's table (or a bundled demo dataset) into a pandas DataFrame.
+"""Where a table comes from (a demo dataset, an upload, a path) and reading it once into a LoadedTable.
 
-Every failure becomes a DataError whose message a non-programmer can act on: parsers' own exceptions
-are caught here, because their text (C tokenizer errors, Arrow stack details) means nothing to users.
+Sources are written `demo:NAME`, `upload:<sha12>-<name>` (a file kept by the UploadStore, resolved inside
+one owner's uploads folder) or, on a local app, a plain path. Users only ever see the file's own name.
 """
 from __future__ import annotations
 
-import io
-import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
+from engine.data.cache import TABLES
+from engine.data.reading import SUPPORTED_EXTENSIONS, read_file
+from engine.data.table import LoadedTable, Progress, ReadOptions
 from engine.errors import DataError
+from engine.messages import register_messages
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEMO_PREFIX = "demo:"
+UPLOAD_PREFIX = "upload:"
+UPLOAD_NAME = re.compile(r"^([0-9a-f]{12})-([^/\\]+)$")
 DEFAULT_MAX_BYTES = 200 * 1024**2
-# Chinese users' CSVs saved from Excel are usually GBK; gb18030 is its superset, so it is the fallback.
-TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+register_messages({
+    "data.no_demo": ("There is no demo dataset called '{name}'. Available demo datasets: {known}.",
+                     "没有名为“{name}”的示例数据集。可用的示例数据集：{known}。"),
+    "data.no_file": ("No data file was given. Choose a file or one of the demo datasets.",
+                     "没有指定数据文件。请选择文件或示例数据集。"),
+    "data.missing_file": ("The file '{path}' does not exist. Check the path, or upload the file again.",
+                          "文件“{path}”不存在。请检查路径，或重新上传文件。"),
+    "data.is_folder": ("'{path}' is a folder, not a file. Choose one data file inside it.",
+                       "“{path}”是文件夹，不是文件。请选择其中的一个数据文件。"),
+    "data.no_such_upload": ("There is no uploaded file '{name}' here. Upload the file again.",
+                            "这里没有名为“{name}”的已上传文件。请重新上传。"),
+    "data.empty_file": ("'{name}' is empty (0 bytes). Choose a file that contains your data.",
+                        "“{name}”是空文件（0 字节）。请选择包含数据的文件。"),
+    "data.too_large": ("'{name}' is {size}, larger than the limit of {limit}. Use a smaller sample of the data, "
+                       "or split it into several files.",
+                       "“{name}”大小为 {size}，超过了 {limit} 的上限。请使用较小的数据样本，或把它拆成几个文件。"),
+    "data.no_columns": ("'{name}' has no columns. The first row should hold column names such as text,label.",
+                        "“{name}”没有列。第一行应是列名，例如 text,label。"),
+    "data.repeated_columns": ("'{name}' has several columns named {names}. Give every column a different name.",
+                              "“{name}”中有多个列都叫 {names}。请给每一列起不同的名字。"),
+    "data.no_rows": ("'{name}' has column names but no rows of data. Add data below the header.",
+                     "“{name}”只有列名，没有数据行。请在表头下方添加数据。"),
+    "data.all_rejected": ("None of the {count} rows of '{name}' could be read: {problems} Check the separator "
+                          "and the header line.",
+                          "“{name}”的 {count} 行数据都无法读取：{problems} 请检查分隔符和表头行。"),
+})
 
 
 @dataclass(frozen=True)
@@ -44,167 +73,113 @@ register_demo(DemoDataset("reviews_zh", ASSETS_DIR / "demo" / "reviews_zh.csv", 
                           "320 short Chinese reviews (food delivery, shopping, films), labelled 正面 / 负面."))
 
 
-def resolve_source(source: str | Path) -> Path:
-    """Turn `demo:NAME` or a path into an existing file path."""
+def display_name(source: str | Path) -> str:
+    """What the user calls a source: `demo:NAME`, an upload's original file name, or a path's file name."""
+    text = str(source).strip()
+    if text.startswith(DEMO_PREFIX):
+        return text
+    if text.startswith(UPLOAD_PREFIX):
+        match = UPLOAD_NAME.match(text[len(UPLOAD_PREFIX):])
+        return match.group(2) if match else text[len(UPLOAD_PREFIX):]
+    return Path(text).name
+
+
+def resolve_source(source: str | Path, uploads_dir: str | Path | None = None) -> Path:
+    """Turn `demo:NAME`, `upload:REF` (inside `uploads_dir`, one owner's folder) or a path into an existing file."""
     text = str(source).strip()
     if text.startswith(DEMO_PREFIX):
         name = text[len(DEMO_PREFIX):]
         if name not in DEMO_DATASETS:
-            known = ", ".join(DEMO_PREFIX + n for n in DEMO_DATASETS)
-            raise DataError(f"There is no demo dataset called '{name}'. Available demo datasets: {known}.")
+            raise DataError("data.no_demo", name=name, known=", ".join(DEMO_PREFIX + n for n in DEMO_DATASETS))
         return DEMO_DATASETS[name].path
+    if text.startswith(UPLOAD_PREFIX):
+        return _upload_path(text[len(UPLOAD_PREFIX):], uploads_dir)
     if not text:
-        raise DataError("No data file was given. Choose a file or one of the demo datasets.")
+        raise DataError("data.no_file")
     path = Path(text).expanduser()
     if not path.exists():
-        raise DataError(f"The file '{path}' does not exist. Check the path, or upload the file again.")
+        raise DataError("data.missing_file", path=path)
     if not path.is_file():
-        raise DataError(f"'{path}' is a folder, not a file. Choose one data file inside it.")
+        raise DataError("data.is_folder", path=path)
     return path
 
 
-def load_table(source: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
-    """Read a CSV, TSV, TXT, JSON, JSONL, Parquet or Excel file into a DataFrame with string column names."""
-    path = resolve_source(source)
-    reader = _reader_for(path)
-    _check_size(path, max_bytes)
-    try:
-        frame = reader(path)
-    except DataError:
-        raise
-    except ImportError as exc:
-        # Only old .xls files need an optional package (xlrd) that may be missing.
-        raise DataError(f"'{path.name}' needs an optional package that is not installed ({exc.name or 'xlrd'}). "
-                        "Save the file as .xlsx or CSV and load it again.") from exc
-    except Exception as exc:  # parsers raise many unrelated types; all mean "this file is unreadable"
-        raise DataError(f"'{path.name}' could not be read as a {path.suffix.lower()} file; it may be damaged "
-                        "or saved in another format. Open it in the program that made it, save it again "
-                        "(CSV in UTF-8 is the safest choice) and reload it.") from exc
-    return _tidy(frame, path)
+def _upload_path(reference: str, uploads_dir: str | Path | None) -> Path:
+    # Someone else's upload and one that never existed answer alike: nobody can probe another's files.
+    match = UPLOAD_NAME.match(reference)
+    path = Path(uploads_dir) / reference if uploads_dir and match else None
+    if path is None or not path.is_file():
+        raise DataError("data.no_such_upload", name=match.group(2) if match else reference)
+    return path
 
 
-def _reader_for(path: Path) -> Callable[[Path], pd.DataFrame]:
-    extension = path.suffix.lower()
-    if extension not in READERS:
-        raise DataError(f"'{path.name}' has an unsupported file type '{extension or '(none)'}'. "
-                        f"Supported types: {', '.join(READERS)}.")
-    return READERS[extension]
+def read_table(source: str | Path, options: ReadOptions = ReadOptions(), uploads_dir: str | Path | None = None,
+               max_bytes: int = DEFAULT_MAX_BYTES, progress: Progress | None = None) -> LoadedTable:
+    """Read a CSV, TSV, TXT, JSON, JSONL, Parquet or Excel file once: later calls with the same content and
+    options share the cached table (so never change `frame` in place)."""
+    path = resolve_source(source, uploads_dir)
+    name = display_name(source)
+    _check_size(path, name, max_bytes)
+    return TABLES.get(path, options, name, lambda: _read(path, name, options, progress))
 
 
-def _check_size(path: Path, max_bytes: int) -> None:
+def load_table(source: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, options: ReadOptions = ReadOptions(),
+               uploads_dir: str | Path | None = None) -> pd.DataFrame:
+    """Only the DataFrame of read_table (a copy, so callers may change it)."""
+    return read_table(source, options, uploads_dir, max_bytes).frame.copy()
+
+
+def _check_size(path: Path, name: str, max_bytes: int) -> None:
     size = path.stat().st_size
     if size == 0:
-        raise DataError(f"'{path.name}' is empty (0 bytes). Choose a file that contains your data.")
+        raise DataError("data.empty_file", name=name)
     if size > max_bytes:
-        raise DataError(f"'{path.name}' is {_megabytes(size)}, larger than the limit of {_megabytes(max_bytes)}. "
-                        "Use a smaller sample of the data, or split it into several files.")
+        raise DataError("data.too_large", name=name, size=_megabytes(size), limit=_megabytes(max_bytes))
 
 
 def _megabytes(size: int) -> str:
     return f"{size / 1024**2:.1f} MB" if size >= 1024**2 / 10 else f"{size} bytes"
 
 
-def _tidy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """String, stripped column names; rows that are blank in every column are dropped (trailing Excel rows)."""
+def _read(path: Path, name: str, options: ReadOptions, progress: Progress | None) -> LoadedTable:
+    table = read_file(path, name, options, progress)
+    table.frame = _tidy(table, name)
+    if progress:
+        progress(1.0)
+    return table
+
+
+def _tidy(table: LoadedTable, name: str) -> pd.DataFrame:
+    """String, stripped, distinct column names; typed delimited columns; rows blank in every column dropped
+    (trailing Excel rows)."""
+    frame = table.frame
     if frame.shape[1] == 0:
-        raise DataError(f"'{path.name}' has no columns. The first row should hold column names such as text,label.")
-    frame.columns = [str(name).strip() for name in frame.columns]
-    repeated = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
+        raise DataError("data.no_columns", name=name)
+    frame.columns = [str(column).strip() or f"column {i + 1}" for i, column in enumerate(frame.columns)]
+    repeated = sorted({column for column in frame.columns if list(frame.columns).count(column) > 1})
     if repeated:
-        raise DataError(f"'{path.name}' has several columns named {', '.join(repeated)}. "
-                        "Give every column a different name.")
+        raise DataError("data.repeated_columns", name=name, names=", ".join(repeated))
+    if table.format == "delimited":
+        frame = _typed(frame)
     frame = frame.dropna(how="all").reset_index(drop=True)
+    if len(frame) == 0 and table.rejected:
+        raise DataError("data.all_rejected", name=name, count=table.rows_read,
+                        problems=[problem.message for problem in table.problems])
     if len(frame) == 0:
-        raise DataError(f"'{path.name}' has column names but no rows of data. Add data below the header.")
+        raise DataError("data.no_rows", name=name)
     return frame
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in TEXT_ENCODINGS:
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells become missing; a column whose every other cell is a number becomes numeric, as pandas'
+    own CSV reader would make it (labels 0/1 stay integers)."""
+    columns = {}
+    for column in frame.columns:
+        values = frame[column].mask(frame[column] == "", None)
+        filled = values.dropna()
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(f"'{path.name}' uses a text encoding Tunebench cannot read. "
-                    "Open it and save it again as UTF-8 (in Excel: 'CSV UTF-8').")
+            columns[column] = pd.to_numeric(values) if len(filled) else values
+        except (ValueError, TypeError):
+            columns[column] = values
+    return pd.DataFrame(columns, index=frame.index)
 
-
-def _read_delimited(path: Path, sep: str | None) -> pd.DataFrame:
-    """Comma- or tab-separated text; `sep=None` sniffs it (a .txt export can be either)."""
-    text = _read_text(path)
-    if not text.strip():
-        raise DataError(f"'{path.name}' contains only blank space. Choose a file that contains your data.")
-    if sep is None:
-        header = text.lstrip().split("\n", 1)[0]
-        sep = "\t" if header.count("\t") >= max(1, header.count(",")) else ","
-    return pd.read_csv(io.StringIO(text), sep=sep)
-
-
-def _read_json(path: Path) -> pd.DataFrame:
-    """A list of records, {"data": [records]}, or {"column": [values]}; JSON Lines when it is not one document."""
-    text = _read_text(path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if _looks_like_json_lines(text):
-            return _records_frame(_parse_json_lines(text, path), path)
-        raise DataError(f"'{path.name}' is not valid JSON: there is a mistake near line {exc.lineno}, "
-                        f"column {exc.colno}. Fix it, or export the file again.") from exc
-    if isinstance(document, dict) and isinstance(document.get("data"), list):
-        document = document["data"]
-    if isinstance(document, dict) and document and all(isinstance(v, list) for v in document.values()):
-        return pd.DataFrame(document)
-    if isinstance(document, list):
-        return _records_frame(document, path)
-    raise DataError(f"'{path.name}' is JSON but not a table. Use a list of records such as "
-                    '[{"text": "...", "label": "..."}], or {"data": [...]}.')
-
-
-def _looks_like_json_lines(text: str) -> bool:
-    # JSON Lines saved as .json: the first non-blank line is a complete JSON value on its own.
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        json.loads(first)
-    except json.JSONDecodeError:
-        return False
-    return True
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    return _records_frame(_parse_json_lines(_read_text(path), path), path)
-
-
-def _parse_json_lines(text: str, path: Path) -> list[object]:
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"'{path.name}' is not valid JSON: line {number} cannot be read. Each line must "
-                            'be one record such as {"text": "...", "label": "..."}.') from exc
-    return records
-
-
-def _records_frame(records: list[object], path: Path) -> pd.DataFrame:
-    if not records:
-        raise DataError(f"'{path.name}' holds no records. Add at least one record with your data.")
-    if not all(isinstance(record, dict) for record in records):
-        raise DataError(f"'{path.name}' must hold records with named fields, such as "
-                        '{"text": "...", "label": "..."}; some entries are plain values or lists.')
-    return pd.DataFrame.from_records(records)
-
-
-READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ".csv": lambda path: _read_delimited(path, ","),
-    ".tsv": lambda path: _read_delimited(path, "\t"),
-    ".txt": lambda path: _read_delimited(path, None),
-    ".json": _read_json,
-    ".jsonl": _read_jsonl,
-    ".parquet": pd.read_parquet,
-    ".xlsx": pd.read_excel,
-    ".xls": pd.read_excel,
-}
-SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(READERS)

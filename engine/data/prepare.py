@@ -14,8 +14,58 @@ from pandas.api.types import is_scalar
 from sklearn.model_selection import train_test_split
 
 from engine.config import DataConfig
-from engine.data.loading import DEMO_PREFIX, load_table
+from engine.data.columns import require_plain
+from engine.data.entities import unescape_texts
+from engine.data.loading import display_name, read_table
+from engine.data.table import ReadOptions
 from engine.errors import DataError
+from engine.messages import Message, register_messages
+
+register_messages({
+    "data.missing_column": ("The {where} has no column {names}. Available columns: {available}. Choose the right "
+                            "column, or rename the column in your file.",
+                            "{where}中没有列 {names}。现有的列：{available}。请选择正确的列，或在文件中重命名该列。"),
+    "data.missing_columns": ("The {where} has no columns {names}. Available columns: {available}. Choose the right "
+                             "columns, or rename the columns in your file.",
+                             "{where}中没有列 {names}。现有的列：{available}。请选择正确的列，或在文件中重命名这些列。"),
+    "data.where_data": ("data", "数据"),
+    "data.where_training": ("training file '{name}'", "训练文件“{name}”"),
+    "data.where_validation": ("validation file '{name}'", "验证文件“{name}”"),
+    "data.where_test": ("test file '{name}'", "测试文件“{name}”"),
+    "data.no_data_rows": ("The data has no rows. Choose a file that contains your examples.",
+                          "数据中没有行。请选择包含样本的文件。"),
+    "data.empty_refused": ("{count} rows have an empty text or label (the first is data row {first}). Training "
+                           "cannot use them: fill them in, or turn on dropping empty rows.",
+                           "{count} 行的文本或标签为空（第一个是第 {first} 行数据）。训练无法使用它们：请补全，"
+                           "或打开“删除空行”。"),
+    "data.nothing_left": ("No rows are left after cleaning: all {rows} rows have an empty text or label. Check "
+                          "that the text and label columns are the right ones.",
+                          "清洗后没有剩下任何行：全部 {rows} 行的文本或标签为空。请检查文本列和标签列是否选对。"),
+    "data.bad_shares": ("The validation and test shares must be 0 or more and add up to less than 1 (got "
+                        "{validation} and {test}).",
+                        "验证集和测试集比例必须不小于 0，且两者之和小于 1（现在是 {validation} 和 {test}）。"),
+    "data.too_few_rows": ("Only {rows} rows are left after cleaning, too few to make training, validation and test "
+                          "splits with these shares; at least {needed} rows are needed. Add more data, or lower "
+                          "the validation and test shares.",
+                          "清洗后只剩 {rows} 行，按这些比例不够划分出训练、验证和测试集；至少需要 {needed} 行。"
+                          "请添加更多数据，或调低验证集和测试集比例。"),
+    "data.part_test": ("test", "测试"),
+    "data.part_validation": ("validation", "验证"),
+    "data.split_random": ("The {part} split is random, not stratified, because {reason}; label shares may differ "
+                          "between splits.",
+                          "{part}集按随机划分而不是分层划分，因为{reason}；各划分中的标签比例可能不同。"),
+    "data.reason_single_row": ("label '{label}' has only 1 row (each label needs at least 2)",
+                               "标签“{label}”只有 1 行（每个标签至少需要 2 行）"),
+    "data.reason_too_small": ("a part of {size} rows cannot hold all {labels} labels",
+                              "{size} 行的部分容纳不下全部 {labels} 个标签"),
+    "data.reason_sklearn": ("scikit-learn refused it ({kind})", "scikit-learn 拒绝了分层划分（{kind}）"),
+    "data.overlap_texts": ("{count} texts of the {part} file also appear in the training data; {part} scores on "
+                           "them will look better than they really are.",
+                           "{part}文件中有 {count} 条文本也出现在训练数据中；{part}分数在这些文本上会比实际更好看。"),
+    "data.unseen_labels": ("The {part} file has labels that the training data lacks ({labels}); the model can "
+                           "never predict them.",
+                           "{part}文件中有训练数据里没有的标签（{labels}）；模型永远无法预测它们。"),
+})
 
 
 @dataclass
@@ -24,6 +74,7 @@ class CleanReport:
     dropped_empty: int
     dropped_duplicates: int
     rows_after: int
+    unescaped_html: int = 0  # texts whose HTML entities were turned into characters
 
 
 @dataclass
@@ -31,7 +82,7 @@ class Splits:
     train: pd.DataFrame
     validation: pd.DataFrame
     test: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
 
 @dataclass
@@ -43,26 +94,27 @@ class PreparedData:
     labels: list[str]  # sorted labels of the training split: the classes the model will learn
     validation_clean: CleanReport | None = None  # set when a separate validation file was given
     test_clean: CleanReport | None = None  # set when a separate test file was given
+    rejected_rows: int = 0  # rows of the training file left out while reading (see its LoadedTable)
 
     def summary(self) -> dict[str, Any]:
-        """Split sizes, what cleaning dropped, and the split's notes, for the Data tab and the run log."""
+        """Split sizes, every row dropped and why, and the split's notes, for the Data tab and the run log."""
         splits = self.splits
         return {"rows": {"train": len(splits.train), "validation": len(splits.validation),
                          "test": len(splits.test)},
-                "dropped_empty": self.clean.dropped_empty, "dropped_duplicates": self.clean.dropped_duplicates,
+                "rejected_rows": self.rejected_rows, "dropped_empty": self.clean.dropped_empty,
+                "dropped_duplicates": self.clean.dropped_duplicates, "unescaped_html": self.clean.unescaped_html,
                 "notes": list(splits.notes)}
 
 
-def require_columns(df: pd.DataFrame, columns: list[str], where: str) -> None:
+def require_columns(df: pd.DataFrame, columns: list[str], where: Message | None = None) -> None:
     """Raise a DataError naming every missing column and listing the ones the table does have."""
     missing = [name for name in columns if name not in df.columns]
     if not missing:
         return
     available = ", ".join(f"'{name}'" for name in df.columns) or "(none)"
     names = ", ".join(f"'{name}'" for name in missing)
-    noun = "column" if len(missing) == 1 else "columns"
-    raise DataError(f"The {where} has no {noun} {names}. Available columns: {available}. "
-                    "Choose the right column names, or rename the columns in your file.")
+    code = "data.missing_column" if len(missing) == 1 else "data.missing_columns"
+    raise DataError(code, where=where or Message("data.where_data"), names=names, available=available)
 
 
 def _is_missing(value: Any) -> bool:
@@ -81,9 +133,16 @@ def _as_label(value: Any) -> str | None:
     return _as_text(value)
 
 
-def normalise_texts(series: pd.Series) -> pd.Series:
-    """Stripped strings; missing values stay None so they count as empty."""
-    return pd.Series([_as_text(v) for v in series], index=series.index, dtype=object)
+def normalise_texts(series: pd.Series, unescape_html: bool = False) -> pd.Series:
+    """Stripped strings (HTML entities unescaped when asked); missing values stay None so they count as empty."""
+    texts = pd.Series([_as_text(v) for v in series], index=series.index, dtype=object)
+    return _unescaped(texts)[0] if unescape_html else texts
+
+
+def _unescaped(texts: pd.Series) -> tuple[pd.Series, int]:
+    """Texts with HTML entities turned into characters (stripped again: &nbsp; can end a text), and how many changed."""
+    unescaped, changed = unescape_texts(texts)
+    return unescaped.map(_as_text), changed
 
 
 def normalise_labels(series: pd.Series) -> pd.Series:
@@ -97,32 +156,39 @@ def empty_mask(series: pd.Series) -> pd.Series:
                      dtype=bool)
 
 
+def require_usable(df: pd.DataFrame, text_column: str, label_column: str, where: Message | None = None) -> None:
+    """Both columns exist and hold plain values (not lists or nested objects)."""
+    require_columns(df, [text_column, label_column], where)
+    require_plain(df, text_column, "text")
+    require_plain(df, label_column, "label")
+
+
 def clean_frame(df: pd.DataFrame, text_column: str, label_column: str, drop_empty: bool = True,
-                drop_duplicates: bool = True) -> tuple[pd.DataFrame, CleanReport]:
-    """Normalise texts and labels to stripped strings, drop empty and repeated rows, and report the counts."""
-    require_columns(df, [text_column, label_column], "data")
+                drop_duplicates: bool = True, unescape_html: bool = False) -> tuple[pd.DataFrame, CleanReport]:
+    """Normalise texts and labels to stripped strings (unescaping HTML entities when asked), drop empty and
+    repeated rows, and report the counts."""
+    require_usable(df, text_column, label_column)
     if len(df) == 0:
-        raise DataError("The data has no rows. Choose a file that contains your examples.")
+        raise DataError("data.no_data_rows")
     out = df.copy()
-    out[text_column] = normalise_texts(out[text_column])
+    texts = normalise_texts(out[text_column])
+    out[text_column], unescaped = _unescaped(texts) if unescape_html else (texts, 0)
     out[label_column] = normalise_labels(out[label_column])
     empty = empty_mask(out[text_column]) | empty_mask(out[label_column])
     if drop_empty:
         out = out[~empty]
     elif empty.any():
         first = int(empty.to_numpy().argmax()) + 1
-        raise DataError(f"{int(empty.sum())} rows have an empty text or label (the first is data row {first}). "
-                        "Training cannot use them: fill them in, or turn on dropping empty rows.")
+        raise DataError("data.empty_refused", count=int(empty.sum()), first=first)
     # Duplicates are counted after empties go, so a blank row is never reported twice.
     repeated = out[text_column].duplicated(keep="first") if drop_duplicates else pd.Series(False, index=out.index)
     out = out[~repeated].reset_index(drop=True)
     if len(out) == 0:
-        raise DataError(f"No rows are left after cleaning: all {len(df)} rows have an empty text or label. "
-                        "Check that the text and label columns are the right ones.")
+        raise DataError("data.nothing_left", rows=len(df))
     out[text_column] = out[text_column].astype(str)
     out[label_column] = out[label_column].astype(str)
     report = CleanReport(rows_before=len(df), dropped_empty=int(empty.sum()) if drop_empty else 0,
-                         dropped_duplicates=int(repeated.sum()), rows_after=len(out))
+                         dropped_duplicates=int(repeated.sum()), rows_after=len(out), unescaped_html=unescaped)
     return out, report
 
 
@@ -138,18 +204,18 @@ def _rows_needed(validation_ratio: float, test_ratio: float) -> int:
     return rows
 
 
-def _stratify_problem(labels: pd.Series, holdout: int) -> str | None:
+def _stratify_problem(labels: pd.Series, holdout: int) -> Message | None:
     """Why a stratified split of `holdout` rows is impossible (sklearn's own rules), or None."""
     counts = labels.value_counts()
     if counts.min() < 2:
-        return f"label '{counts.idxmin()}' has only 1 row (each label needs at least 2)"
+        return Message("data.reason_single_row", {"label": counts.idxmin()})
     if holdout < len(counts) or len(labels) - holdout < len(counts):
-        return f"a part of {min(holdout, len(labels) - holdout)} rows cannot hold all {len(counts)} labels"
+        return Message("data.reason_too_small", {"size": min(holdout, len(labels) - holdout), "labels": len(counts)})
     return None
 
 
 def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, stratify: bool,
-               part: str, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+               part: str, notes: list[Message]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split `size` rows off `df`; returns (rest, held_out). Falls back to a random split with a note."""
     if size == 0:
         return df, df.iloc[0:0]
@@ -160,10 +226,9 @@ def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, strati
             rest, held = train_test_split(df, test_size=size, random_state=seed, shuffle=True, stratify=labels)
             return rest, held
         except ValueError as exc:  # a rule we did not foresee; the random split below still works
-            problem = f"sklearn refused it ({exc.__class__.__name__})"
+            problem = Message("data.reason_sklearn", {"kind": exc.__class__.__name__})
     if stratify:
-        notes.append(f"The {part} split is random, not stratified, because {problem}; "
-                     "label shares may differ between splits.")
+        notes.append(Message("data.split_random", {"part": Message(f"data.part_{part}"), "reason": problem}))
     rest, held = train_test_split(df, test_size=size, random_state=seed, shuffle=True)
     return rest, held
 
@@ -171,34 +236,33 @@ def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, strati
 def split_frame(df: pd.DataFrame, label_column: str, validation_ratio: float, test_ratio: float, seed: int,
                 stratify: bool = True) -> Splits:
     """Hold out validation and test rows (sizes relative to all rows), keeping label shares when possible."""
-    require_columns(df, [label_column], "data")
+    require_columns(df, [label_column])
     if validation_ratio < 0 or test_ratio < 0 or validation_ratio + test_ratio >= 1:
-        raise DataError("The validation and test shares must be 0 or more and add up to less than 1 "
-                        f"(got {validation_ratio} and {test_ratio}).")
+        raise DataError("data.bad_shares", validation=validation_ratio, test=test_ratio)
     rows = len(df)
     n_validation = _holdout_size(validation_ratio, rows)
     n_test = _holdout_size(test_ratio, rows)
     if rows - n_validation - n_test < 1:
-        needed = _rows_needed(validation_ratio, test_ratio)
-        raise DataError(f"Only {rows} rows are left after cleaning, too few to make training, validation and "
-                        f"test splits with these shares; at least {needed} rows are needed. "
-                        "Add more data, or lower the validation and test shares.")
-    notes: list[str] = []
+        raise DataError("data.too_few_rows", rows=rows, needed=_rows_needed(validation_ratio, test_ratio))
+    notes: list[Message] = []
     rest, test = _split_off(df, label_column, n_test, seed, stratify, "test", notes)
     train, validation = _split_off(rest, label_column, n_validation, seed, stratify, "validation", notes)
     return Splits(train=train.reset_index(drop=True), validation=validation.reset_index(drop=True),
                   test=test.reset_index(drop=True), notes=notes)
 
 
-def _load_clean(source: str, cfg: DataConfig, role: str) -> tuple[pd.DataFrame, CleanReport, int]:
-    frame = load_table(source)
-    name = source if source.startswith(DEMO_PREFIX) else Path(source).name
-    require_columns(frame, [cfg.text_column, cfg.label_column], f"{role} file '{name}'")
-    cleaned, report = clean_frame(frame, cfg.text_column, cfg.label_column, cfg.drop_empty, cfg.drop_duplicates)
-    return cleaned, report, len(frame)
+def _load_clean(source: str, cfg: DataConfig, role: str,
+                uploads_dir: str | Path | None) -> tuple[pd.DataFrame, CleanReport, int, int]:
+    """A file cleaned as the Data tab showed it: (rows, cleaning report, rows read, rows rejected reading)."""
+    table = read_table(source, ReadOptions.of(cfg), uploads_dir)
+    where = Message(f"data.where_{role}", {"name": display_name(source)})
+    require_usable(table.frame, cfg.text_column, cfg.label_column, where)
+    cleaned, report = clean_frame(table.frame, cfg.text_column, cfg.label_column, cfg.drop_empty,
+                                  cfg.drop_duplicates, cfg.unescape_html)
+    return cleaned, report, len(table.frame), len(table.rejected)
 
 
-def _overlap_notes(splits: Splits, text_column: str, label_column: str, given: list[str]) -> list[str]:
+def _overlap_notes(splits: Splits, text_column: str, label_column: str, given: list[str]) -> list[Message]:
     """Warn about texts shared with training data and labels the model never sees, for separate files."""
     notes = []
     train_texts = set(splits.train[text_column])
@@ -206,24 +270,24 @@ def _overlap_notes(splits: Splits, text_column: str, label_column: str, given: l
     for part in given:
         frame: pd.DataFrame = getattr(splits, part)
         shared = int(frame[text_column].isin(train_texts).sum())
+        name = Message(f"data.part_{part}")
         if shared:
-            notes.append(f"{shared} texts of the {part} file also appear in the training data; "
-                         f"{part} scores on them will look better than they really are.")
+            notes.append(Message("data.overlap_texts", {"count": shared, "part": name}))
         unseen = sorted(set(frame[label_column]) - train_labels)
         if unseen:
-            notes.append(f"The {part} file has labels that the training data lacks ({', '.join(unseen)}); "
-                         "the model can never predict them.")
+            notes.append(Message("data.unseen_labels", {"part": name, "labels": ", ".join(unseen)}))
     return notes
 
 
-def load_splits(cfg: DataConfig) -> PreparedData:
-    """Load, check and clean every file of `cfg`, then split off only what no separate file provides."""
-    train, clean, source_rows = _load_clean(cfg.train_file, cfg, "training")
+def load_splits(cfg: DataConfig, uploads_dir: str | Path | None = None) -> PreparedData:
+    """Load, check and clean every file of `cfg` (read with its encoding and separator), then split off only
+    what no separate file provides. `uploads_dir` is the run owner's uploads folder, where `upload:` refs live."""
+    train, clean, source_rows, rejected = _load_clean(cfg.train_file, cfg, "training", uploads_dir)
     given: dict[str, tuple[pd.DataFrame, CleanReport]] = {}
     if cfg.validation_file:
-        given["validation"] = _load_clean(cfg.validation_file, cfg, "validation")[:2]
+        given["validation"] = _load_clean(cfg.validation_file, cfg, "validation", uploads_dir)[:2]
     if cfg.test_file:
-        given["test"] = _load_clean(cfg.test_file, cfg, "test")[:2]
+        given["test"] = _load_clean(cfg.test_file, cfg, "test", uploads_dir)[:2]
     splits = split_frame(train, cfg.label_column,
                          0.0 if "validation" in given else cfg.validation_ratio,
                          0.0 if "test" in given else cfg.test_ratio, cfg.split_seed, cfg.stratify)
@@ -233,4 +297,4 @@ def load_splits(cfg: DataConfig) -> PreparedData:
     return PreparedData(splits=splits, clean=clean, source=cfg.train_file, source_rows=source_rows,
                         labels=sorted(set(splits.train[cfg.label_column])),
                         validation_clean=given["validation"][1] if "validation" in given else None,
-                        test_clean=given["test"][1] if "test" in given else None)
+                        test_clean=given["test"][1] if "test" in given else None, rejected_rows=rejected)

@@ -90,13 +90,6 @@ def test_gbk_and_bom_csv_load(tmp_path: Path) -> None:
     assert list(load_table(bom).columns) == ["text", "label"]
 
 
-def test_unknown_encoding_asks_for_utf8(tmp_path: Path) -> None:
-    path = tmp_path / "data.csv"
-    path.write_bytes(b"text,label\n\xff\xfe\xff,1\n")
-    with pytest.raises(DataError, match="UTF-8"):
-        load_table(path)
-
-
 @pytest.mark.parametrize("name, content, expected", [
     ("empty.csv", b"", "empty"),
     ("blank.csv", b"  \n\n", "blank"),
@@ -104,7 +97,7 @@ def test_unknown_encoding_asks_for_utf8(tmp_path: Path) -> None:
     ("empty.json", b"[]", "no records"),
     ("scalar.json", b"42", "not a table"),
     ("broken.json", b'[{"text": "a",\n "label": }]', "line 2"),
-    ("broken.jsonl", b'{"text": "a", "label": 1}\n{"text": oops}\n', "line 2"),
+    ("broken.jsonl", b'{"text": oops}\n', "not valid JSON, left out: 1 \\(lines 1\\)"),
     ("values.jsonl", b'["a", 1]\n', "named fields"),
 ])
 def test_unusable_files_raise_data_error(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
@@ -122,10 +115,10 @@ def test_unsupported_extension_lists_supported(tmp_path: Path) -> None:
     assert ".docx" in str(info.value) and all(ext in str(info.value) for ext in SUPPORTED_EXTENSIONS)
 
 
-@pytest.mark.parametrize("name", ["bad.parquet", "bad.xlsx"])
-def test_corrupt_binary_file_gives_plain_message(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name, magic", [("bad.parquet", b"PAR1"), ("bad.xlsx", b"PK\x03\x04")])
+def test_corrupt_binary_file_gives_plain_message(tmp_path: Path, name: str, magic: bytes) -> None:
     path = tmp_path / name
-    path.write_bytes(b"this is not really a binary table" * 10)
+    path.write_bytes(magic + b"this is a damaged binary table" * 10)
     with pytest.raises(DataError) as info:
         load_table(path)
     message = str(info.value)
@@ -168,7 +161,7 @@ def test_missing_column_message_names_it() -> None:
         inspect_frame(_frame(), "review", "label")
     assert "'review'" in str(info.value) and "'text'" in str(info.value) and "'label'" in str(info.value)
     with pytest.raises(DataError, match="'stars'"):
-        require_columns(_frame(), ["text", "stars"], "training file")
+        require_columns(_frame(), ["text", "stars"])
 
 
 def test_inspect_counts_lengths_and_warnings() -> None:
@@ -182,7 +175,7 @@ def test_inspect_counts_lengths_and_warnings() -> None:
     assert report.label_counts == {"p": 22, "n": 2}
     assert list(report.label_counts) == ["p", "n"]
     assert report.length_unit == "characters" and report.length_stats["max"] == 7
-    joined = " ".join(report.warnings)
+    joined = " ".join(map(str, report.warnings))
     assert "fewer than 5 rows" in joined and "unbalanced" in joined and "empty text or label" in joined
 
 
@@ -199,7 +192,7 @@ def test_inspect_uses_tokenizer_on_a_sample() -> None:
 
 def test_inspect_warns_on_single_label() -> None:
     report = inspect_frame(pd.DataFrame({"text": ["a", "b"], "label": ["x", "x"]}), "text", "label")
-    assert any("same label" in w for w in report.warnings)
+    assert any("same label" in str(w) for w in report.warnings)
 
 
 # --- cleaning ----------------------------------------------------------------------------------------------
@@ -261,7 +254,7 @@ def test_split_without_test_and_random_fallback() -> None:
     df = pd.concat([_balanced(10), pd.DataFrame({"text": ["lonely"], "label": ["rare"]})], ignore_index=True)
     splits = split_frame(df, "label", 0.2, 0.0, seed=0)
     assert len(splits.validation) == 4 and len(splits.train) == 17
-    assert any("random, not stratified" in note and "'rare'" in note for note in splits.notes)
+    assert any("random, not stratified" in str(note) and "'rare'" in str(note) for note in splits.notes)
 
 
 def test_too_small_data_says_how_many_rows_are_needed() -> None:
@@ -290,7 +283,7 @@ def test_load_splits_uses_given_validation_file(tmp_path: Path) -> None:
     prepared = load_splits(cfg)
     assert (len(prepared.splits.train), len(prepared.splits.validation), len(prepared.splits.test)) == (40, 2, 0)
     assert prepared.validation_clean is not None and prepared.validation_clean.dropped_empty == 1
-    notes = " ".join(prepared.splits.notes)
+    notes = " ".join(map(str, prepared.splits.notes))
     assert "also appear in the training data" in notes and "other" in notes
     with_test = load_splits(DataConfig(train_file=str(train), validation_file=str(validation), test_ratio=0.25))
     assert (len(with_test.splits.train), len(with_test.splits.validation), len(with_test.splits.test)) == (30, 2, 10)

@@ -1,0 +1,109 @@
+"""Which columns hold the text and the label: guessed for the Data tab's dropdowns, checked before use.
+
+Names come first (a column called `review` or `sentiment` says what it is), then contents: the text
+column has the longest strings, the label column few repeated values. The two guesses are never the same
+column; a one-column file gets a sentence that says why it cannot train, not a broken mapping.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+
+from engine.data.delimited import SEPARATOR_NAMES
+from engine.data.table import LoadedTable
+from engine.errors import DataError
+from engine.messages import Message, register_messages
+
+GUESS_ROWS = 500
+TEXT_NAMES = ("text", "sentence", "review", "content", "comment", "tweet", "body", "message", "document",
+              "utterance", "question", "title", "description")
+LABEL_NAMES = ("label", "labels", "sentiment", "class", "category", "target", "intent", "topic", "rating",
+               "stars", "polarity", "emotion", "y")
+
+register_messages({
+    "data.one_column": ("'{name}' has only one column ('{column}'). A classifier needs a text column and a "
+                        "label column: add the labels as a second column.",
+                        "“{name}”只有一列（“{column}”）。分类器需要一个文本列和一个标签列：请把标签作为第二列加入。"),
+    "data.one_column_separator": ("'{name}' was read as one column ('{column}') with the separator {used}, but "
+                                  "its lines contain {other}. Choose {other} as the separator.",
+                                  "“{name}”按分隔符 {used} 读成了一列（“{column}”），但它的行中含有 {other}。"
+                                  "请把分隔符设为 {other}。"),
+    "data.nested_column": ("Column '{column}' holds {kind} (the first in data row {row}), not plain values, so it "
+                           "cannot be the {role} column. Choose a column of plain text or labels.",
+                           "列“{column}”中是{kind}（第一个在第 {row} 行数据），不是普通的值，不能作为{role}列。"
+                           "请选择普通文本或标签所在的列。"),
+    "data.kind_lists": ("lists", "列表"),
+    "data.kind_objects": ("objects", "对象"),
+    "data.role_text": ("text", "文本"),
+    "data.role_label": ("label", "标签"),
+})
+
+
+def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
+    """(text column, label column); the label is "" when the table has no second usable column."""
+    sample = frame.head(GUESS_ROWS)
+    plain = [str(c) for c in sample.columns if _nested_kind(sample[c]) is None] or [str(c) for c in frame.columns]
+    text = _by_name(plain, TEXT_NAMES) or _longest(sample, plain)
+    others = [column for column in plain if column != text]
+    label = _by_name(others, LABEL_NAMES) or _fewest_values(sample, others)
+    return text, label
+
+
+def _by_name(columns: list[str], names: tuple[str, ...]) -> str:
+    lowered = {column.lower(): column for column in columns}
+    return next((lowered[name] for name in names if name in lowered), "")
+
+
+def _longest(sample: pd.DataFrame, columns: list[str]) -> str:
+    words = [c for c in columns if not is_numeric_dtype(sample[c])] or columns
+    return max(words, key=lambda c: sample[c].dropna().astype(str).str.len().mean() if sample[c].notna().any() else 0)
+
+
+def _fewest_values(sample: pd.DataFrame, columns: list[str]) -> str:
+    if not columns:
+        return ""
+    rows = len(sample)
+    # A column of ids (every value different) or of one value is no label.
+    return min(columns, key=lambda c: (sample[c].nunique() < 2, rows > 20 and sample[c].nunique() == rows,
+                                       sample[c].nunique()))
+
+
+def one_column_problem(table: LoadedTable) -> Message | None:
+    """Why a table with a single column cannot train, naming a likelier separator when its lines hold one."""
+    if table.frame.shape[1] != 1:
+        return None
+    column = str(table.frame.columns[0])
+    if table.format == "delimited":
+        sample = [column] + table.frame[column].head(50).dropna().astype(str).tolist()
+        for separator, shown in SEPARATOR_NAMES.items():
+            if separator != table.separator and all(separator in line for line in sample[:20]):
+                return Message("data.one_column_separator", {"name": table.name, "column": column, "other": shown,
+                                                             "used": SEPARATOR_NAMES.get(table.separator, "','")})
+    return Message("data.one_column", {"name": table.name, "column": column})
+
+
+def require_plain(frame: pd.DataFrame, column: str, role: str) -> None:
+    """A DataError when `column` holds lists or objects (nested JSON, Parquet arrays) instead of values."""
+    kind = _nested_kind(frame[column])
+    if kind is None:
+        return
+    row = next(i for i, value in enumerate(frame[column], start=1) if _is_nested(value))
+    raise DataError("data.nested_column", column=column, kind=Message(f"data.kind_{kind}"), row=row,
+                    role=Message(f"data.role_{role}"))
+
+
+def _nested_kind(series: pd.Series) -> str | None:
+    if is_numeric_dtype(series):
+        return None
+    for value in series:
+        if isinstance(value, dict):
+            return "objects"
+        if _is_nested(value):
+            return "lists"
+    return None
+
+
+def _is_nested(value: Any) -> bool:
+    return isinstance(value, (list, tuple, dict, set)) or (hasattr(value, "ndim") and getattr(value, "ndim", 0) > 0)
