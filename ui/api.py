@@ -70,10 +70,12 @@ def register(studio: Studio) -> None:
         return studio.predictor(run_id, owner(request, profile)).predict(texts)
 
     @guarded
-    def inspect_data(source: str, text_column: str, label_column: str) -> dict:
-        """Rows, empties, duplicates, label counts and warnings of a table (path or demo:NAME)."""
-        report = studio.inspect(source, text_column, label_column)
-        return {k: v for k, v in asdict(report).items() if k != "lengths"}
+    def inspect_data(source: str, text_column: str = "", label_column: str = "", request: gr.Request = None,
+                     profile: gr.OAuthProfile | None = None) -> dict:
+        """How a table was read (encoding, separator, rows left out and why), rows, empties, duplicates, label
+        counts and warnings (demo:NAME, one of your upload:... files, or a path on a local app); the columns
+        default to the guesses."""
+        return studio.inspect(source, text_column, label_column, owner(request, profile)).to_dict()
 
     for fn in (start_run, run_status, stop_run, resume_run, list_runs, run_report, predict_texts, inspect_data):
         gr.api(fn, api_name=fn.__name__)

@@ -50,6 +50,13 @@ class Translator:
         self.bindings.append((component, attrs))
         return component
 
+    def bind_words(self, component: Any, attr: str, words: Callable[[str], Any]) -> Any:
+        """Like bind, for wording built in code: `words(lang)` is the attribute's value (a dropdown's choices
+        as (label, value) pairs, say), set now and on every switch."""
+        setattr(component, attr, words(self.lang))
+        self.bindings.append((component, {attr: words}))
+        return component
+
     @property
     def components(self) -> list[Any]:
         return [c for c, _ in self.bindings]

@@ -137,7 +137,9 @@ def value(output: Any) -> Any:
 
 
 def test_data_preview_event_guesses_columns(client: Any) -> None:
-    preview, text_column, label_column = client.predict(DEMO, "", "", api_name="/preview")
+    # source, mapped columns, encoding and separator ("" detects); the first four outputs: name, table, columns
+    name, preview, text_column, label_column, *_ = client.predict(DEMO, "", "", "", "", api_name="/preview")
+    assert name == DEMO
     assert preview["headers"] == ["text", "label"]
     assert len(preview["data"]) == 20
     assert (value(text_column), value(label_column)) == ("text", "label")
@@ -146,7 +148,7 @@ def test_data_preview_event_guesses_columns(client: Any) -> None:
 
 def test_data_preview_keeps_columns_already_mapped(client: Any) -> None:
     # e.g. a loaded YAML mapped the columns the other way round: a new preview must not undo that
-    _, text_column, label_column = client.predict(DEMO, "label", "text", api_name="/preview")
+    _, _, text_column, label_column, *_ = client.predict(DEMO, "label", "text", "", "", api_name="/preview")
     assert (value(text_column), value(label_column)) == ("label", "text")
 
 
@@ -205,9 +207,9 @@ def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(client: Any, tiny_
 
 
 def test_split_preview_event_shows_sizes_and_refuses_bad_ratios(client: Any) -> None:
-    # the Data tab's fields in form order: file, columns, ratios, seed, switches, separate files
-    fields = [DEMO, "text", "label", 0.1, 0.2, 42, True, True, True, "", ""]
+    # the Data tab's fields in form order: file, encoding, separator, columns, ratios, seed, switches, separate files
+    fields = [DEMO, "", "", "text", "label", 0.1, 0.2, 42, True, True, True, False, "", ""]
     markdown = client.predict(*fields, api_name="/split")
     assert "train **224** · validation **32** · test **64**" in markdown  # 320 rows: 70/10/20 %
-    fields[3] = 0.0
+    fields[5] = 0.0
     assert "data.validation_ratio" in client.predict(*fields, api_name="/split")  # said in place, no pop-up

@@ -77,7 +77,7 @@ def _checker(ctx: Context) -> Any:
             card += f"\n\n{packaged.description}"
         if not (source and text_column):
             return card, text("coverage_needs_data")
-        return card, _coverage_markdown(ctx.studio.coverage(spec, source, text_column), text)
+        return card, _coverage_markdown(ctx.studio.coverage(spec, source, text_column, session["owner"]), text)
     return check
 
 

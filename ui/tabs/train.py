@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import gradio as gr
 
+from engine.data import ReadOptions
 from engine.errors import EngineError
 from engine.estimate import TimeEstimate, estimate_time
 from engine.metric_labels import metric_label
@@ -124,7 +125,8 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
         cfg = ctx.form.to_config(list(values))
         record = studio.start(cfg, session["owner"])
         gr.Info(ctx.text("started", session["lang"]))
-        if not studio.coverage(cfg.model.name_or_path, cfg.data.train_file, cfg.data.text_column).readable:
+        if not studio.coverage(cfg.model.name_or_path, cfg.data.train_file, cfg.data.text_column, session["owner"],
+                               ReadOptions.of(cfg.data)).readable:
             gr.Warning(ctx.text("coverage_bad", session["lang"]))
         return watch(session, record.id), gr.update(choices=run_choices(studio, session), value=record.id)
 
