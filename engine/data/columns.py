@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
@@ -95,15 +96,15 @@ def require_plain(frame: pd.DataFrame, column: str, role: str) -> None:
 
 
 def _nested_kind(series: pd.Series) -> str | None:
-    if is_numeric_dtype(series):
+    if series.dtype != object:  # numbers and strings only
         return None
-    for value in series:
-        if isinstance(value, dict):
-            return "objects"
-        if _is_nested(value):
-            return "lists"
+    kinds = set(map(type, series.to_numpy()))  # one C-level pass; most columns hold str, float and None
+    if any(issubclass(kind, dict) for kind in kinds):
+        return "objects"
+    if any(issubclass(kind, (list, tuple, set, np.ndarray)) for kind in kinds):
+        return "lists"
     return None
 
 
 def _is_nested(value: Any) -> bool:
-    return isinstance(value, (list, tuple, dict, set)) or (hasattr(value, "ndim") and getattr(value, "ndim", 0) > 0)
+    return isinstance(value, (list, tuple, dict, set, np.ndarray))

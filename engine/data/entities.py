@@ -17,6 +17,7 @@ EXAMPLES = 3
 def entity_texts(texts: pd.Series) -> tuple[int, list[str]]:
     """How many texts hold an HTML entity, and a few of the entities found (most common first)."""
     strings = texts.dropna().astype(str)
+    strings = strings[strings.str.contains("&", regex=False)]  # the regex only where it can match: far faster
     has = strings.str.contains(ENTITY, regex=True)
     if not has.any():
         return 0, []

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from pandas.api.types import is_scalar
+from pandas.api.types import is_float_dtype, is_scalar
 from sklearn.model_selection import train_test_split
 
 from engine.config import DataConfig
@@ -122,38 +123,43 @@ def _is_missing(value: Any) -> bool:
     return is_scalar(value) and bool(pd.isna(value))
 
 
-def _as_text(value: Any) -> str | None:
-    return None if _is_missing(value) else str(value).strip()
-
-
 def _as_label(value: Any) -> str | None:
     # A CSV integer column with gaps is read as float; 1.0 must still mean the label "1".
     if isinstance(value, float) and not _is_missing(value) and value.is_integer():
         return str(int(value))
-    return _as_text(value)
+    return None if _is_missing(value) else str(value).strip()
 
+
+# Column-wise, never value by value: a 400,000-row table is normalised several times per Data tab check.
 
 def normalise_texts(series: pd.Series, unescape_html: bool = False) -> pd.Series:
     """Stripped strings (HTML entities unescaped when asked); missing values stay None so they count as empty."""
-    texts = pd.Series([_as_text(v) for v in series], index=series.index, dtype=object)
+    texts = series.astype(str).str.strip().astype(object).where(series.notna(), None)
     return _unescaped(texts)[0] if unescape_html else texts
 
 
 def _unescaped(texts: pd.Series) -> tuple[pd.Series, int]:
     """Texts with HTML entities turned into characters (stripped again: &nbsp; can end a text), and how many changed."""
     unescaped, changed = unescape_texts(texts)
-    return unescaped.map(_as_text), changed
+    return normalise_texts(unescaped), changed
 
 
 def normalise_labels(series: pd.Series) -> pd.Series:
     """Labels as stripped strings (1 and 1.0 both become "1"); missing values stay None."""
-    return pd.Series([_as_label(v) for v in series], index=series.index, dtype=object)
+    if is_float_dtype(series):
+        finite = series.notna() & np.isfinite(series)
+        whole = finite & (series == series.round()) & (series.abs() < 2**53)
+        labels = normalise_texts(series)
+        labels[whole] = series[whole].astype("int64").astype(str)
+        return labels
+    if series.dtype == object and float in set(map(type, series.to_numpy())):  # floats among words (a workbook)
+        return pd.Series([_as_label(v) for v in series], index=series.index, dtype=object)
+    return normalise_texts(series)
 
 
 def empty_mask(series: pd.Series) -> pd.Series:
     """True where a cell is missing or only whitespace."""
-    return pd.Series([text is None or text == "" for text in map(_as_text, series)], index=series.index,
-                     dtype=bool)
+    return series.isna() | series.astype(str).str.strip().eq("")
 
 
 def require_usable(df: pd.DataFrame, text_column: str, label_column: str, where: Message | None = None) -> None:
@@ -214,6 +220,12 @@ def _stratify_problem(labels: pd.Series, holdout: int) -> Message | None:
     return None
 
 
+def _class_codes(labels: pd.Series) -> np.ndarray:
+    """Labels as indices into their sorted values: the classes sklearn would derive from the strings themselves
+    (so the split is the same), without sorting 400,000 strings to find them."""
+    return pd.Categorical(labels, categories=sorted(labels.unique())).codes
+
+
 def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, stratify: bool,
                part: str, notes: list[Message]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split `size` rows off `df`; returns (rest, held_out). Falls back to a random split with a note."""
@@ -223,7 +235,8 @@ def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, strati
     problem = _stratify_problem(labels, size) if stratify else None
     if stratify and problem is None:
         try:
-            rest, held = train_test_split(df, test_size=size, random_state=seed, shuffle=True, stratify=labels)
+            rest, held = train_test_split(df, test_size=size, random_state=seed, shuffle=True,
+                                          stratify=_class_codes(labels))
             return rest, held
         except ValueError as exc:  # a rule we did not foresee; the random split below still works
             problem = Message("data.reason_sklearn", {"kind": exc.__class__.__name__})
@@ -264,7 +277,9 @@ def _load_clean(source: str, cfg: DataConfig, role: str,
 
 def _overlap_notes(splits: Splits, text_column: str, label_column: str, given: list[str]) -> list[Message]:
     """Warn about texts shared with training data and labels the model never sees, for separate files."""
-    notes = []
+    notes: list[Message] = []
+    if not given:
+        return notes
     train_texts = set(splits.train[text_column])
     train_labels = set(splits.train[label_column])
     for part in given:
@@ -295,6 +310,6 @@ def load_splits(cfg: DataConfig, uploads_dir: str | Path | None = None) -> Prepa
         setattr(splits, part, frame.reset_index(drop=True))
     splits.notes += _overlap_notes(splits, cfg.text_column, cfg.label_column, list(given))
     return PreparedData(splits=splits, clean=clean, source=cfg.train_file, source_rows=source_rows,
-                        labels=sorted(set(splits.train[cfg.label_column])),
+                        labels=sorted(splits.train[cfg.label_column].unique()),
                         validation_clean=given["validation"][1] if "validation" in given else None,
                         test_clean=given["test"][1] if "test" in given else None, rejected_rows=rejected)
