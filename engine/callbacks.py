@@ -67,7 +67,7 @@ class EventCallback(TrainerCallback):
         self.log.append("progress", **self.progress(state, time.monotonic()))
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.log.append("checkpoint", step=state.global_step, detail=f"checkpoint at step {state.global_step}")
+        self.log.append("checkpoint", step=state.global_step)
 
 
 class StopCallback(TrainerCallback):
@@ -90,7 +90,7 @@ class StopCallback(TrainerCallback):
         if not self.requested and self.stop_file.exists():
             self.requested = True
         if self.requested and not control.should_training_stop:
-            self.log.append("stopping", step=state.global_step, detail="saving and stopping")
+            self.log.append("stopping", step=state.global_step)
             control.should_training_stop = True
             # With the epoch strategy the Trainer's epoch-end pass, which still runs after a stop, saves
             # (and evaluates); saving here as well would write the same checkpoint twice.

@@ -97,13 +97,13 @@ def evaluate_frame(predictor: Predictor, frame: Any, cfg: RunConfig, split: str)
     return predictor.task.report(frame, predictions, cfg, predictor.labels, split)
 
 
-def evaluate_run(run_dir: str | Path, uploads_dir: str | Path | None = None) -> EvalReport:
-    """Re-score a run's model on its held-out split (the split is deterministic, so it is the same one).
-    `uploads_dir`: the run owner's uploads folder, where the config's `upload:` files live."""
+def evaluate_run(run_dir: str | Path) -> EvalReport:
+    """Re-score a run's model on its held-out split (the split is deterministic, so it is the same one)."""
     from engine.data import load_splits
+    from engine.data.uploads import run_uploads
 
     cfg = RunConfig.load(Path(run_dir) / CONFIG_FILE)
-    splits = load_splits(cfg.data, uploads_dir).splits
+    splits = load_splits(cfg.data, run_uploads(run_dir)).splits
     split, frame = ("test", splits.test) if len(splits.test) else ("validation", splits.validation)
     report = evaluate_frame(Predictor.from_run(run_dir), frame, cfg, split)
     report.save(run_dir)

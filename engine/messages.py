@@ -36,12 +36,10 @@ class Message:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.code not in CATALOG and " " not in self.code:  # TRANSITIONAL: literal sentences until migrated
+        if self.code not in CATALOG:
             raise KeyError(f"unregistered message code {self.code!r}")
 
     def text(self, lang: str = "en") -> str:
-        if self.code not in CATALOG:  # TRANSITIONAL: a literal English sentence, removed once all raise sites use codes
-            return self.code
         template = CATALOG[self.code][LANGUAGES.index(lang) if lang in LANGUAGES else 0]
         return template.format(**{name: localize(value, lang) for name, value in self.params.items()})
 

@@ -97,9 +97,15 @@ def resolve_model(spec: str, hub_timeout_s: float = HUB_TIMEOUT_S) -> ResolvedMo
         if not (local / "config.json").exists():
             raise ModelError("models.not_a_model_folder", path=str(local))
         return ResolvedModel(spec, "local", str(local))
-    if spec.startswith(("/", ".", "~")) or spec.count("/") > 1:
+    if looks_like_folder(spec):
         raise ModelError("models.not_found", path=spec)
     return ResolvedModel(spec, "hub", _fetch_from_hub(spec, hub_timeout_s))
+
+
+def looks_like_folder(spec: str) -> bool:
+    """Whether `spec` names a local folder rather than a Hub id (`owner/name` has one slash at most)."""
+    spec = spec.strip()
+    return spec.startswith(("/", ".", "~", "\\")) or spec.count("/") > 1 or Path(spec).expanduser().is_dir()
 
 
 def _fetch_from_hub(repo_id: str, timeout_s: float) -> str:

@@ -28,6 +28,7 @@ from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import (PACKAGED_PREFIX, Coverage, ModelInfo, inspect_model, load_tokenizer, looks_like_folder,
                            resolve_model, tokenizer_coverage)
 from engine.runs.events import EventLog
+from engine.runs.layout import UPLOADS_DIR
 from engine.runs.manager import RunManager, complete_checkpoints, default_runs_root
 from engine.runs.store import RunRecord
 
@@ -91,7 +92,7 @@ class Studio:
         self.shared = shared
         self.model_roots = tuple(Path(root).resolve() for root in model_roots)
         self.root = self.manager.store.root
-        self.uploads = UploadStore(self.root / "uploads")
+        self.uploads = UploadStore(self.root / UPLOADS_DIR)
         self._tokenizers = _LRU(CACHE_SIZE)
         self._predictors = _LRU(CACHE_SIZE)
 

@@ -18,6 +18,7 @@ from transformers import set_seed
 from engine.callbacks import EventCallback, StopCallback
 from engine.config import RunConfig
 from engine.data import PreparedData, load_splits
+from engine.data.uploads import run_uploads
 from engine.errors import ConfigError, EngineError, RunError
 from engine.hardware import check_hardware
 from engine.inference import MODEL_DIR, evaluate_run, save_labels
@@ -33,8 +34,6 @@ from engine.tasks import Task, get_task
 register_messages({
     "train.unexpected": ("Training failed unexpectedly ({kind}: {error}). See train.log in the run folder for "
                          "details.", "训练意外失败（{kind}：{error}）。详情请看运行文件夹中的 train.log。"),
-    "train.no_checkpoint": ("This run saved no checkpoint before it ended, so it cannot resume; start it again.",
-                            "这个运行结束前没有保存检查点，无法继续训练；请重新开始。"),
     "train.max_length_too_long": ("is {max_length}, but this model reads at most {positions} tokens; set it to "
                                   "{limit} or less.",
                                   "现在是 {max_length}，但这个模型最多读取 {positions} 个词元；请设为 {limit} 或更小。"),
@@ -62,7 +61,7 @@ def run_training(run_dir: str | Path, resume: str = "") -> Outcome:
     if record:
         store.update(record.id, status="running", pid=os.getpid(), finished=None, message="")
     try:
-        log.append("started", pid=os.getpid(), detail="resuming" if resume else "preparing data and model")
+        log.append("started", pid=os.getpid(), resuming=bool(resume))
         outcome = _train(run_dir, RunConfig.load(run_dir / CONFIG_FILE), log, resume)
     except EngineError as exc:
         _fail(log, store, record, exc.message)
@@ -82,19 +81,18 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     task = get_task(cfg.task)
     task.check_config(cfg)
     check_hardware(cfg.train.device, cfg.train.precision)
-    data = load_splits(cfg.data)
+    data = load_splits(cfg.data, run_uploads(run_dir))
     labels = task.label_space(data.splits.train, cfg)
     for frame in (data.splits.validation, data.splits.test):
         task.check_split(frame, cfg, labels)
-    log.append("data_ready", **data.summary(), detail=_data_detail(data))
+    log.append("data_ready", **data.summary())
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
     set_seed(cfg.train.seed)  # the new task head's first weights must follow the seed too
     model = apply_method(task.build_model(model_path, labels), cfg.method, model_path)
     _check_length_fits(cfg, model.config, tokenizer)
     trainable, total = count_parameters(model)
-    log.append("model_ready", trainable=trainable, total=total, labels=labels,
-               detail=f"{trainable:,} of {total:,} parameters train")
+    log.append("model_ready", trainable=trainable, total=total, labels=labels)
     trainer = build_trainer(cfg, task, model, tokenizer, data, labels, run_dir, log)
     checkpoint = _checkpoint_to_resume(run_dir, resume, log)
     trainer.train(resume_from_checkpoint=checkpoint)
@@ -176,9 +174,9 @@ def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | No
     else:
         path = resume
     if not path or not Path(path).is_dir():
-        raise RunError("train.no_checkpoint")
+        raise RunError("runs.no_checkpoint")
     state = json.loads((Path(path) / "trainer_state.json").read_text(encoding="utf-8"))
-    log.append("resumed", from_step=state["global_step"], detail=f"from step {state['global_step']}")
+    log.append("resumed", from_step=state["global_step"])
     return str(path)
 
 
@@ -196,17 +194,9 @@ def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
                           virtual=virtual, limit=positions - virtual)
 
 
-def _data_detail(data: PreparedData) -> str:
-    summary = data.summary()
-    rows = ", ".join(f"{name} {count}" for name, count in summary["rows"].items())
-    return " ".join([f"{rows} rows; dropped {summary['dropped_empty']} empty and "
-                     f"{summary['dropped_duplicates']} duplicate rows.", *map(str, summary["notes"])])
-
-
 def _final_report(run_dir: Path, log: EventLog) -> None:
     report = evaluate_run(run_dir)
-    shown = ", ".join(f"{k} {v:.4f}" for k, v in report.metrics.items() if k in ("accuracy", "f1_macro"))
-    log.append("test", split=report.split, metrics=report.metrics, detail=f"{report.split}: {shown}")
+    log.append("test", split=report.split, metrics=report.metrics)
 
 
 def _fail(log: EventLog, store: RunStore | None, record: RunRecord | None, message: Message) -> None:

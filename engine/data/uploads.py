@@ -46,6 +46,14 @@ class UploadStore:
         return resolve_source(reference, self.folder(owner))
 
 
+def run_uploads(run_dir: str | Path) -> Path:
+    """The uploads folder of a run's owner, where the `upload:` files of its config live."""
+    from engine.runs.layout import UPLOADS_DIR
+    from engine.runs.store import owner_of  # imported here: the run store sits above the data layer
+
+    return UploadStore(Path(run_dir).resolve().parent / UPLOADS_DIR).folder(owner_of(run_dir))
+
+
 def _safe_name(name: str) -> str:
     """The file name as the user gave it, minus what could not be a single file name."""
     cleaned = name.replace("/", "_").replace("\\", "_").strip() or "upload"

@@ -21,7 +21,7 @@ import psutil
 from engine.config import RunConfig
 from engine.errors import RunError
 from engine.hardware import check_hardware
-from engine.messages import Message, register_messages
+from engine.messages import Message, pick_text, register_messages
 from engine.owners import LOCAL_OWNER
 from engine.runs.events import TERMINAL, EventLog, History, load_history
 from engine.runs.layout import CHECKPOINT_DIR, CONFIG_FILE, LOG_FILE, STOP_FILE
@@ -173,7 +173,7 @@ class RunManager:
     def _spawn(self, record: RunRecord) -> None:
         extra = ["--resume", record.resume_from] if record.resume_from else []
         # Said at once: the child needs seconds of imports before it can speak for itself.
-        EventLog(record.run_dir).append("starting", detail="resuming" if extra else "launching")
+        EventLog(record.run_dir).append("starting", resuming=bool(extra))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT),
                                                                         os.environ.get("PYTHONPATH")])))
         gpu = self._free_gpu()
@@ -220,7 +220,7 @@ class RunManager:
     def _settle(self, record: RunRecord) -> None:
         history = load_history(record.run_dir)
         if history.status in TERMINAL:
-            self.store.update(record.id, status=history.status, message=history.message)
+            self.store.update(record.id, status=history.status, message=pick_text(history.message, "en"))
             return
         message = Message("runs.interrupted")
         EventLog(record.run_dir).append("interrupted", message=message.texts())

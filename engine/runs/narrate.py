@@ -17,6 +17,8 @@ register_messages({
     "event.started": ("the training process started; preparing data and model", "训练进程已启动，正在准备数据和模型"),
     "event.data_ready": ("data ready: {train:,} training, {validation:,} validation and {test:,} test rows",
                          "数据就绪：训练 {train:,} 行，验证 {validation:,} 行，测试 {test:,} 行"),
+    "event.data_left_out": ("; left out: {rejected:,} unreadable, {empty:,} empty and {duplicates:,} repeated rows",
+                            "；未使用：无法读取 {rejected:,} 行，空行 {empty:,} 行，重复 {duplicates:,} 行"),
     "event.model_ready": ("model ready: {trainable:,} of {total:,} parameters train",
                           "模型就绪：{total:,} 个参数中训练 {trainable:,} 个"),
     "event.train_begin": ("training begins: {max_steps:,} steps", "开始训练：共 {max_steps:,} 步"),
@@ -49,8 +51,7 @@ def _sentence(event: dict[str, Any], lang: str) -> str:
     if kind == "eval":
         return Message(code, {"step": values.get("step"), "scores": _scores(values, lang)}).text(lang)
     if kind == "data_ready":
-        rows = event.get("rows", {})
-        return Message(code, {part: rows.get(part, 0) for part in ("train", "validation", "test")}).text(lang)
+        return _data_ready(event, lang)
     if kind in ("model_ready", "train_begin", "checkpoint", "stopping", "resumed", "test", "train_summary"):
         return Message(code, _fields(kind, event, lang)).text(lang)
     if kind in ("failed", "interrupted", "cancelled"):
@@ -58,6 +59,19 @@ def _sentence(event: dict[str, Any], lang: str) -> str:
     if kind in ("queued", "starting", "started", "finished", "stopped"):
         return Message(code).text(lang)
     return kind.replace("_", " ")
+
+
+def _data_ready(event: dict[str, Any], lang: str) -> str:
+    """Split sizes, what reading and cleaning left out, and the split's notes (a random split, say)."""
+    rows = event.get("rows", {})
+    sentence = Message("event.data_ready", {part: rows.get(part, 0) for part in ("train", "validation", "test")})
+    left_out = {"rejected": event.get("rejected_rows", 0), "empty": event.get("dropped_empty", 0),
+                "duplicates": event.get("dropped_duplicates", 0)}
+    text = sentence.text(lang)
+    if any(left_out.values()):
+        text += Message("event.data_left_out", left_out).text(lang)
+    notes = [pick_text(note, lang) for note in event.get("notes", [])]
+    return " ".join([text, *notes])
 
 
 def _fields(kind: str, event: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -140,3 +140,10 @@ class RunStore:
         with closing(self._connect()) as db:
             row = db.execute("SELECT * FROM runs WHERE run_dir = ?", (str(Path(run_dir).resolve()),)).fetchone()
         return RunRecord(**dict(row)) if row else None
+
+
+def owner_of(run_dir: str | Path) -> str:
+    """Who a run folder belongs to, as its store records it; a folder no store knows is the local user's."""
+    root = Path(run_dir).resolve().parent
+    record = RunStore(root).find_dir(run_dir) if (root / "runs.db").exists() else None
+    return record.owner if record else LOCAL_OWNER

@@ -17,7 +17,6 @@ from engine.messages import CATALOG, Message, pick_text
 ENGINE_DIR = Path(engine.__file__).parent
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
-STILL_MIGRATING = ("data/", "studio.py")  # others' work in progress: covered by the xfail scan only
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +87,10 @@ def _shown(path: Path) -> str:
     return path.relative_to(ENGINE_DIR.parent).as_posix() if path.is_relative_to(ENGINE_DIR.parent) else path.name
 
 
-def _engine_files(skip: tuple[str, ...] = ()) -> list[Path]:
-    return [path for path in sorted(ENGINE_DIR.rglob("*.py"))
-            if not path.relative_to(ENGINE_DIR).as_posix().startswith(skip)]
+def _engine_files() -> list[Path]:
+    return sorted(ENGINE_DIR.rglob("*.py"))
 
 
-def test_migrated_modules_raise_only_registered_codes(catalog: dict[str, tuple[str, str]]) -> None:
-    assert not _uncoded_raises(_engine_files(skip=STILL_MIGRATING), catalog)
-
-
-@pytest.mark.xfail(strict=False, reason="engine/data and engine/runs still migrating")
 def test_every_engine_raise_uses_a_registered_code(catalog: dict[str, tuple[str, str]]) -> None:
     assert not _uncoded_raises(_engine_files(), catalog)
 
