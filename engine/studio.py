@@ -17,7 +17,7 @@ import pandas as pd
 
 from engine.config import DataConfig, RunConfig
 from engine.data import (DEMO_PREFIX, UPLOAD_PREFIX, DataReport, LoadedTable, ReadOptions, UploadStore, guess_columns,
-                         inspect_table, load_splits, one_column_problem, read_table, rejected_frame, resolve_source)
+                         inspect_table, load_splits, one_column_problem, read_table, rejected_frame)
 from engine.data.table import Progress
 from engine.errors import DataError, ModelError
 from engine.messages import Message, register_messages
@@ -31,6 +31,7 @@ from engine.runs.events import EventLog
 from engine.runs.layout import UPLOADS_DIR
 from engine.runs.manager import RunManager, complete_checkpoints, default_runs_root
 from engine.runs.store import RunRecord
+from engine.tasks import get_task
 
 PREVIEW_ROWS = 20
 KEPT_CONFIGS = 50
@@ -182,7 +183,6 @@ class Studio:
     def plan(self, cfg: RunConfig) -> tuple[int, int, MemoryEstimate]:
         """Trainable and total parameters and the memory estimate, before any training starts."""
         from engine.methods import apply_method
-        from engine.tasks import get_task
 
         task = get_task(cfg.task)
         path = resolve_model(self.allowed_model(cfg.model.name_or_path)).path
@@ -223,11 +223,18 @@ class Studio:
         return self.manager.get(run_id, self._scope(owner))
 
     def start(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> RunRecord:
-        # Problems we can see now fail here, with the form still open, not later in the child.
-        for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
-            resolve_source(self.readable(source, owner))
+        # Problems we can see now fail here, with the form still open, not later in a child as a failed run.
         self.allowed_model(cfg.model.name_or_path)
+        self.check_data(cfg, owner)
         return self.manager.start(cfg, owner)
+
+    def check_data(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> None:
+        """Read, clean and split the data as the run will (from the cache, so quickly), and let the task judge
+        it: one class, labels that only a test file has..."""
+        for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
+            self.readable(source, owner)
+        splits = load_splits(cfg.data, self.uploads.folder(owner)).splits
+        get_task(cfg.task).checked_labels(splits, cfg)
 
     def stop(self, run_id: str, owner: str = LOCAL_OWNER) -> None:
         self.manager.stop(run_id, self._scope(owner))

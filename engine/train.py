@@ -82,9 +82,7 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     task.check_config(cfg)
     check_hardware(cfg.train.device, cfg.train.precision)
     data = load_splits(cfg.data, run_uploads(run_dir))
-    labels = task.label_space(data.splits.train, cfg)
-    for frame in (data.splits.validation, data.splits.test):
-        task.check_split(frame, cfg, labels)
+    labels = task.checked_labels(data.splits, cfg)
     log.append("data_ready", **data.summary())
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)

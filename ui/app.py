@@ -29,6 +29,7 @@ class Tabs:
     train: train.TrainTab
     evaluate: evaluate.EvaluateTab
     playground: playground.PlaygroundTab
+    train_page: gr.Tab   # opening it refreshes the time estimate
 
 
 def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
@@ -76,13 +77,13 @@ def _tabs(ctx: Context) -> Tabs:
             model_tab = model.build(ctx)
         with tr.bind(gr.Tab(id="params", render_children=True), "tab_params"):
             params_tab = params.build(ctx)
-        with tr.bind(gr.Tab(id="train", render_children=True), "tab_train"):
+        with tr.bind(gr.Tab(id="train", render_children=True), "tab_train") as train_page:
             train_tab = train.build(ctx)
         with tr.bind(gr.Tab(id="evaluate", render_children=True), "tab_evaluate"):
             evaluate_tab = evaluate.build(ctx)
         with tr.bind(gr.Tab(id="playground", render_children=True), "tab_playground"):
             playground_tab = playground.build(ctx)
-    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab)
+    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page)
 
 
 def _wire(ctx: Context, tabs: Tabs) -> None:
@@ -90,6 +91,8 @@ def _wire(ctx: Context, tabs: Tabs) -> None:
     model.wire(ctx, tabs.model, tabs.data.source, tabs.data.text_column)
     params.wire(ctx, tabs.params)
     train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
+    train.wire_readiness(ctx, tabs.train, tabs.data.ready)
+    train.wire_estimate(ctx, tabs.train, [tabs.train_page.select, tabs.data.ready.change, tabs.train.ended.change])
     evaluate.wire(ctx, tabs.evaluate, tabs.train.ended)
     playground.wire(ctx, tabs.playground)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
     from engine.config import RunConfig
+    from engine.data import Splits
     from engine.evaluation import EvalReport
 
 register_messages({
@@ -52,6 +53,13 @@ class Task(ABC):
         if metric and metric not in known:
             raise ConfigError("train.metric_for_best_model", "tasks.unknown_metric", task=self.title, metric=metric,
                               known=", ".join(known))
+
+    def checked_labels(self, splits: "Splits", cfg: "RunConfig") -> list[str]:
+        """The label space of the training split, with every held-out split checked against it."""
+        labels = self.label_space(splits.train, cfg)
+        for frame in (splits.validation, splits.test):
+            self.check_split(frame, cfg, labels)
+        return labels
 
     @abstractmethod
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:

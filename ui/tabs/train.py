@@ -74,13 +74,14 @@ def build(ctx: Context) -> TrainTab:
     tr = ctx.tr
     with gr.Row():
         name = ctx.form.bind("", "name", tr.bind(gr.Textbox(max_length=80, scale=2), "run_name"))
-        start = tr.bind(gr.Button(variant="primary", scale=1), "start", attr="value")
+        # Clickable once the data is checked and usable (wire_readiness).
+        start = tr.bind(gr.Button(variant="primary", scale=1, interactive=False), "start", attr="value")
         stop = tr.bind(gr.Button(variant="stop", scale=1), "stop", attr="value")
         resume = tr.bind(gr.Button(scale=1), "resume", attr="value")
-    with gr.Row(equal_height=True):
-        estimate = gr.Markdown(elem_id="time-estimate")
-        measure = tr.bind(gr.Button(size="sm", scale=0, min_width=200, elem_id="measure-time"), "measure_time",
-                          attr="value")
+    with gr.Row(equal_height=True):  # shown once wire_estimate gives them something to do
+        estimate = gr.Markdown(elem_id="time-estimate", visible=False)
+        measure = tr.bind(gr.Button(size="sm", scale=0, min_width=200, elem_id="measure-time", visible=False),
+                          "measure_time", attr="value")
     with gr.Row():
         run = tr.bind(gr.Dropdown(choices=[], value=None, scale=4), "run")
         checkpoint = tr.bind(gr.Dropdown(choices=[LAST], value=LAST, scale=2), "resume_from")
@@ -241,9 +242,25 @@ def progress_html(history: History, lang: str, queue: tuple[int, int] | None = N
             f"<div class='tb-details'>{details}</div>{message}</div>")
 
 
+def wire_readiness(ctx: Context, tab: TrainTab, data_ready: gr.State) -> None:
+    """Start is clickable only while the data is usable and the settings are valid; a refused upload or a
+    half-typed number cannot start a run that would only fail (the engine checks again on Start)."""
+    @guarded
+    def ready(data_ok: bool, *values: Any) -> Any:
+        try:
+            ctx.form.to_config(list(values))
+        except EngineError:
+            return gr.update(interactive=False)
+        return gr.update(interactive=bool(data_ok))
+
+    gr.on([data_ready.change, *(c.change for c in ctx.form.components)], ready, [data_ready, *ctx.form.components],
+          tab.start, trigger_mode="always_last", show_progress="hidden")
+
+
 def wire_estimate(ctx: Context, tab: TrainTab, triggers: Sequence[Any] = ()) -> None:
     """The time estimate beside Start. `triggers` (the Train tab's select, a run's end...) refresh it from what is
     already known, which is quick; the button measures a few training steps when nothing is known (about 20 s)."""
+    tab.estimate.visible = tab.measure.visible = True
     inputs = [ctx.state, *ctx.form.components]
     if triggers:
         gr.on(list(triggers), _estimator(ctx, measure=False), inputs, tab.estimate, trigger_mode="always_last",
