@@ -153,6 +153,16 @@ def test_the_time_estimate_says_how_long_and_where_the_figure_comes_from() -> No
                                                                        "About 2 h 07 min"]
 
 
+def test_the_estimate_shows_only_once_wired(tmp_path: Path) -> None:
+    """Until the Start wiring calls wire_estimate, no button that does nothing is on the page."""
+    from engine.studio import Studio
+    from ui.app import build_app
+
+    app = build_app(Studio(tmp_path / "runs"))
+    tab, wired = app.tunebench_tabs.train, any(f.name == "estimate" for f in app.fns.values())
+    assert tab.measure.visible is wired and tab.estimate.visible is wired
+
+
 def test_the_estimate_handler_reads_earlier_runs_of_the_form_model(tmp_path: Path) -> None:
     """Wired as the lead will wire it, the handler answers from an earlier run's speed without training."""
     import gradio as gr
@@ -182,7 +192,8 @@ def test_the_estimate_handler_reads_earlier_runs_of_the_form_model(tmp_path: Pat
         patch.setattr(ui.app, "_wire", wire)
         app = ui.app.build_app(studio)
     handler = next(f for f in app.fns.values() if f.name == "estimate")
-    assert isinstance(app.tunebench_tabs.train.estimate, gr.Markdown)
+    shown = app.tunebench_tabs.train
+    assert isinstance(shown.estimate, gr.Markdown) and shown.estimate.visible and shown.measure.visible
     session = {"lang": "en", "owner": "local"}
     answer = handler.fn(session, *forms[0].values(RunConfig()))
     # The demo's 224 training rows x 3 epochs at 10 samples/s: 67 s.
