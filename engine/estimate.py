@@ -4,7 +4,7 @@ The speed (training samples per second) comes from one of two places, best first
 1. earlier runs of the same model and method here: the Trainer's own `train_samples_per_second` from their
    `train_summary` event. It counts the evaluations during training too, which the person waits for as well;
 2. a short measurement: a few training steps of the real model on the real data in a child process
-   (`python -m engine.estimate CONFIG RESULT DEADLINE`), time-boxed, and cached per model, method, max length,
+   (`python -m engine.estimate CONFIG RESULT DEADLINE [UPLOADS]`), time-boxed, and cached per model, method, max length,
    batch, padding, precision, device and data. Weights never load into the app process.
 The time is then the samples the schedule trains (rows x epochs, or steps x effective batch) over that speed.
 """
@@ -75,10 +75,11 @@ def samples_to_train(train: TrainConfig, train_rows: int) -> float:
 
 
 def estimate_time(cfg: RunConfig, train_rows: int, runs: Iterable[RunRecord], root: str | Path,
-                  measure: bool = False) -> TimeEstimate | None:
+                  measure: bool = False, uploads_dir: str | Path | None = None) -> TimeEstimate | None:
     """The run's training time from earlier runs with the same settings, else a cached measurement, else earlier
     runs with other settings (rough). With `measure`, a fresh measurement replaces a rough or missing figure.
-    None when nothing is known and measuring was not asked for."""
+    None when nothing is known and measuring was not asked for. `uploads_dir` holds the `upload:` files of the
+    person asking (engine.data.uploads)."""
     runs = list(runs)
     speed = history_speed(cfg, runs)
     if speed is None or not speed.same_settings:
@@ -86,7 +87,7 @@ def estimate_time(cfg: RunConfig, train_rows: int, runs: Iterable[RunRecord], ro
     if measure and (speed is None or not speed.same_settings):
         if any(record.status == "running" for record in runs):
             raise RunError("estimate.busy")
-        speed = measure_speed(cfg, root)
+        speed = measure_speed(cfg, root, uploads_dir=uploads_dir)
     if speed is None:
         return None
     samples = samples_to_train(cfg.train, train_rows)
@@ -171,14 +172,15 @@ def cached_speed(cfg: RunConfig, root: str | Path) -> Speed | None:
     return Speed(entry["samples_per_s"], "measured") if entry else None
 
 
-def measure_speed(cfg: RunConfig, root: str | Path, budget_s: float = MEASURE_BUDGET_S) -> Speed:
+def measure_speed(cfg: RunConfig, root: str | Path, budget_s: float = MEASURE_BUDGET_S,
+                  uploads_dir: str | Path | None = None) -> Speed:
     """Train a few steps of the real model in a child process and cache the speed. It takes at most `budget_s`
     seconds when the model trains a few steps in that time, else up to OVERTIME_S more."""
     with MEASURING:
         cached = cached_speed(cfg, root)  # someone may have measured the same while this call waited
         if cached:
             return cached
-        result = _run_child(cfg, Path(root), budget_s)
+        result = _run_child(cfg, Path(root), budget_s, uploads_dir)
         if "error" in result:
             raise RunError("estimate.failed", reason=result["error"])
         if not result.get("samples_per_s"):
@@ -188,7 +190,7 @@ def measure_speed(cfg: RunConfig, root: str | Path, budget_s: float = MEASURE_BU
         return Speed(result["samples_per_s"], "measured")
 
 
-def _run_child(cfg: RunConfig, root: Path, budget_s: float) -> dict:
+def _run_child(cfg: RunConfig, root: Path, budget_s: float, uploads_dir: str | Path | None) -> dict:
     from engine.runs.manager import REPO_ROOT
 
     root.mkdir(parents=True, exist_ok=True)
@@ -200,8 +202,9 @@ def _run_child(cfg: RunConfig, root: Path, budget_s: float) -> dict:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
         # Output to a file, never a pipe: a pipe nobody drains can freeze the child.
         with open(folder / "measure.log", "wb") as log:
-            child = subprocess.Popen([sys.executable, "-m", "engine.estimate", str(folder / CONFIG_FILE), str(result),
-                                      str(deadline)], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            command = [sys.executable, "-m", "engine.estimate", str(folder / CONFIG_FILE), str(result), str(deadline),
+                       *([str(uploads_dir)] if uploads_dir else [])]
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                      cwd=REPO_ROOT, env=env, start_new_session=True)
         try:
             child.wait(timeout=budget_s + OVERTIME_S)
@@ -236,7 +239,8 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 # the child -----------------------------------------------------------------------------------------------------
-def measure_in_this_process(config_path: str | Path, result_path: str | Path, deadline: float) -> None:
+def measure_in_this_process(config_path: str | Path, result_path: str | Path, deadline: float,
+                            uploads_dir: str | Path | None = None) -> None:
     """Time WARMUP_STEPS + MEASURED_STEPS training steps of the config's model on a sample of its training data,
     writing the speed so far to `result_path` after every timed step, and stopping at `deadline` (epoch seconds)."""
     from transformers import Trainer
@@ -251,7 +255,7 @@ def measure_in_this_process(config_path: str | Path, result_path: str | Path, de
     cfg = RunConfig.load(config_path)
     task = get_task(cfg.task)
     check_hardware(cfg.train.device, cfg.train.precision)
-    train = load_splits(cfg.data).splits.train
+    train = load_splits(cfg.data, uploads_dir).splits.train
     labels = task.label_space(train, cfg)
     effective_batch = cfg.train.train_batch_size * cfg.train.gradient_accumulation_steps
     needed = (WARMUP_STEPS + MEASURED_STEPS) * effective_batch
@@ -296,9 +300,9 @@ def step_timer(result: Path, deadline: float, effective_batch: int) -> Any:
 
 
 def _main(argv: list[str]) -> int:
-    config, result, deadline = argv
+    config, result, deadline, *uploads = argv
     try:
-        measure_in_this_process(config, result, float(deadline))
+        measure_in_this_process(config, result, float(deadline), uploads[0] if uploads else None)
     except EngineError as exc:
         _write_json(Path(result), {"error": str(exc)})
         return 2

@@ -160,3 +160,22 @@ def test_a_measurement_that_fails_says_why(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(RunError, match="could not be measured"):
         E.measure_speed(missing, tmp_path)
     assert not (tmp_path / E.CACHE_FILE).exists()
+
+
+def test_the_measurement_reads_the_uploads_of_the_person_asking(tmp_path: Path, reviews_csv: Path,
+                                                                run_config: Callable[..., RunConfig]) -> None:
+    from engine.data.uploads import UploadStore
+
+    uploads = UploadStore(tmp_path / "uploads")
+    reference = uploads.keep(reviews_csv, "someone")
+    cfg = run_config()
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, train_file=reference))
+    cfg.save(tmp_path / "config.yaml")
+    # The child's side, run here: with the owner's uploads folder it trains and times a few steps...
+    args = [str(tmp_path / "config.yaml"), str(tmp_path / "result.json"), str(time.time() + 30)]
+    assert E._main([*args, str(uploads.folder("someone"))]) == 0
+    assert json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))["samples_per_s"] > 0
+    # ...and without it the reference resolves nowhere, which it says.
+    args[1] = str(tmp_path / "refused.json")
+    assert E._main(args) == 2
+    assert json.loads((tmp_path / "refused.json").read_text(encoding="utf-8"))["error"]

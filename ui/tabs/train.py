@@ -276,8 +276,10 @@ def _estimator(ctx: Context, measure: bool) -> Any:
         try:
             cfg = ctx.form.to_config(list(values))
             ctx.studio.allowed_model(cfg.model.name_or_path)  # a shared app measures only models it may load
-            rows = ctx.studio.split_summary(cfg.data)["rows"]["train"]
-            found = estimate_time(cfg, rows, ctx.studio.runs(session["owner"]), ctx.studio.root, measure=measure)
+            owner = session["owner"]
+            rows = ctx.studio.split_summary(cfg.data, owner)["rows"]["train"]
+            found = estimate_time(cfg, rows, ctx.studio.runs(owner), ctx.studio.root, measure=measure,
+                                  uploads_dir=ctx.studio.uploads.folder(owner))
         except EngineError as exc:  # said in place: the form or the data may still be half set
             return f"⚠️ {exc.localized(lang)}"
         return estimate_markdown(found, lang)
