@@ -99,3 +99,13 @@ def test_hyperparameter_widgets_show_the_config_help_in_both_languages(tmp_path:
     updates = switch.fn("中文", {"lang": "en"})
     assert updates[index]["label"] == "训练轮数"
     assert updates[index]["info"] == field_help(C.TrainConfig, "num_train_epochs", "zh")
+
+
+@pytest.mark.parametrize("kind,shown", [("full", "none"), ("head_only", "none"), ("lora", "lora adapter"),
+                                        ("ia3", "adapter"), ("prompt_tuning", "prompt"), ("top_layers", "top")])
+def test_each_method_shows_only_its_own_options(kind: str, shown: str) -> None:
+    from ui.tabs.params import method_groups
+
+    groups = ("lora", "adapter", "prompt", "top", "none")   # ParamsTab's order: lora_group ... no_options
+    visible = {name for name, update in zip(groups, method_groups(kind)) if update["visible"]}
+    assert visible == set(shown.split())

@@ -28,7 +28,8 @@ ADAPTER_METHODS = ("lora", "ia3")
 @dataclass
 class ParamsTab:
     method: gr.Radio
-    lora_group: gr.Group
+    lora_group: gr.Group      # LoRA's own settings
+    adapter_group: gr.Group   # what LoRA and IA3 share: which modules adapt, which train in full
     prompt_group: gr.Group
     top_group: gr.Group
     no_options: gr.Markdown
@@ -53,7 +54,7 @@ def build(ctx: Context) -> ParamsTab:
             batch, learning_rate, method = _basic(ctx)
             ctx.tr.bind(gr.Markdown(elem_id="advanced-heading"), "advanced_heading", attr="value")
             accumulation, effective = _optimization(ctx)
-            lora, prompt, top, no_options = _method_options(ctx)
+            lora, adapter, prompt, top, no_options = _method_options(ctx)
             _evaluation(ctx)
             _batching(ctx)
             device, precision = _hardware(ctx)
@@ -66,7 +67,7 @@ def build(ctx: Context) -> ParamsTab:
                 upload = ctx.tr.bind(gr.UploadButton(file_types=[".yaml", ".yml"]), "upload_yaml", attr="label")
             estimate = ctx.tr.bind(gr.Button(), "estimate", attr="value")
             plan = gr.Markdown(elem_id="plan")
-    return ParamsTab(method, lora, prompt, top, no_options, batch, accumulation, effective, learning_rate, device,
+    return ParamsTab(method, lora, adapter, prompt, top, no_options, batch, accumulation, effective, learning_rate, device,
                      precision, status, yaml, cli, download, upload, estimate, plan)
 
 
@@ -103,8 +104,9 @@ def _optimization(ctx: Context) -> tuple[gr.Slider, gr.Markdown]:
     return accumulation, effective
 
 
-def _method_options(ctx: Context) -> tuple[gr.Group, gr.Group, gr.Group, gr.Markdown]:
-    """Only the chosen method's own settings show; full and head_only have none."""
+def _method_options(ctx: Context) -> tuple[gr.Group, gr.Group, gr.Group, gr.Group, gr.Markdown]:
+    """Only the chosen method's own settings show (IA3 has no rank, alpha, dropout or bias); full and head_only
+    have none."""
     with ctx.tr.bind(gr.Accordion(open=False, elem_id="method-settings"), "method_options_section"):
         no_options = ctx.tr.bind(gr.Markdown(), "method_no_options", attr="value")
         with gr.Group(visible=False) as lora:
@@ -112,8 +114,9 @@ def _method_options(ctx: Context) -> tuple[gr.Group, gr.Group, gr.Group, gr.Mark
                 setting(ctx, "method", "lora_r", slider("method", "lora_r", 1), "lora_r")
                 setting(ctx, "method", "lora_alpha", slider("method", "lora_alpha", 1), "lora_alpha")
                 setting(ctx, "method", "lora_dropout", slider("method", "lora_dropout", 0.05), "lora_dropout")
-            with gr.Row():
                 setting(ctx, "method", "lora_bias", radio("method", "lora_bias"), "lora_bias")
+        with gr.Group(visible=False) as adapter:
+            with gr.Row():
                 setting(ctx, "method", "target_modules", gr.Dropdown(TARGET_MODULES, value=[], multiselect=True,
                                                                      allow_custom_value=True), "target_modules")
                 setting(ctx, "method", "modules_to_save", gr.Dropdown(HEAD_MODULES, value=[], multiselect=True,
@@ -124,7 +127,7 @@ def _method_options(ctx: Context) -> tuple[gr.Group, gr.Group, gr.Group, gr.Mark
                                                                   max_length=500), "prompt_init")
         with gr.Group(visible=False) as top:
             setting(ctx, "method", "top_layers", slider("method", "top_layers", 1), "top_layers")
-    return lora, prompt, top, no_options
+    return lora, adapter, prompt, top, no_options
 
 
 def _evaluation(ctx: Context) -> None:
@@ -177,7 +180,8 @@ def best_metrics() -> list[str]:
 
 def method_groups(kind: str) -> tuple:
     """Show only the settings of the chosen method, or say it has none."""
-    return (gr.update(visible=kind in ADAPTER_METHODS), gr.update(visible=kind == "prompt_tuning"),
+    return (gr.update(visible=kind == "lora"), gr.update(visible=kind in ADAPTER_METHODS),
+            gr.update(visible=kind == "prompt_tuning"),
             gr.update(visible=kind == "top_layers"),
             gr.update(visible=kind not in (*ADAPTER_METHODS, "prompt_tuning", "top_layers")))
 
@@ -185,7 +189,7 @@ def method_groups(kind: str) -> tuple:
 def wire(ctx: Context, tab: ParamsTab) -> None:
     form, state = ctx.form, ctx.state
     tab.method.change(guarded(method_groups), tab.method,
-                     [tab.lora_group, tab.prompt_group, tab.top_group, tab.no_options])
+                     [tab.lora_group, tab.adapter_group, tab.prompt_group, tab.top_group, tab.no_options])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
     tab.method.input(guarded(lambda kind: RECOMMENDED_LR[kind]), tab.method, tab.learning_rate)
     tab.device.input(guarded(lambda device: gr.update(choices=supported_precisions(device), value="fp32")),
