@@ -6,6 +6,7 @@ few tokenizers and predictors a person uses at a time so the playground answers 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 import uuid
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from engine.tasks import get_task
 
 PREVIEW_ROWS = 20
 KEPT_CONFIGS = 50
+SECRET_FILE = "app-secret"
 CACHE_SIZE = 3
 MERGEABLE_METHODS = ("lora", "ia3")  # adapters whose weights fold into the base model
 
@@ -193,6 +195,18 @@ class Studio:
                                  getattr(config, "num_hidden_layers", 0), cfg.train.train_batch_size,
                                  cfg.model.max_length)
         return trainable, total, memory
+
+    # the app ----------------------------------------------------------------------------------
+    def app_secret(self) -> str:
+        """A random secret kept with the runs, the same after a restart: the browser's stored owner id and
+        setup are encrypted with it, and a new secret would make every browser a stranger to its own runs."""
+        path = self.root / SECRET_FILE
+        if not path.exists():
+            partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+            partial.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+            partial.chmod(0o600)
+            partial.replace(path)
+        return path.read_text(encoding="utf-8").strip()
 
     # configs ----------------------------------------------------------------------------------
     def write_config(self, cfg: RunConfig) -> Path:

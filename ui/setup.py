@@ -34,13 +34,14 @@ def restore(ctx: Context, saved: dict | None, lang: str) -> list[Any]:
     skip = [gr.skip() for _ in widgets]
     if not saved:
         return skip
-    values = [saved.get(key) for key in widgets]
-    if any(value is None for value in values[:len(ctx.form.bindings)]):
+    fields = list(widgets)[:len(ctx.form.bindings)]
+    if any(key not in saved for key in fields):
         return skip  # saved by another version of the app, with other fields
+    values = [saved.get(key) for key in widgets]
     try:
-        cfg = ctx.form.to_config(values[:len(ctx.form.bindings)])
+        cfg = ctx.form.to_config(values[:len(fields)])
         check_hardware(cfg.train.device, cfg.train.precision)
     except EngineError as exc:
         gr.Warning(f"{ctx.text('setup_not_restored', lang)} {exc.localized(lang)}")
         return skip
-    return [gr.update(value=value) if value is not None else gr.skip() for value in values]
+    return [gr.update(value=value) if key in saved else gr.skip() for key, value in zip(widgets, values)]

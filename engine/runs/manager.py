@@ -128,8 +128,9 @@ class RunManager:
 
     def _enqueue(self, record: RunRecord, resume_from: str) -> None:
         self.store.update(record.id, status="queued", resume_from=resume_from, pid=None, finished=None, message="")
-        EventLog(record.run_dir).append("queued", resume_from=resume_from)
         self.dispatch()
+        if self.store.get(record.id).status == "queued":  # no free slot: the run's log says it waits
+            EventLog(record.run_dir).append("queued", resume_from=resume_from)
 
     def dispatch(self) -> None:
         """Start queued runs while training slots are free."""

@@ -25,3 +25,11 @@ def test_start_refuses_unusable_data_before_a_run_exists(tmp_path: Path, run_con
     with pytest.raises(DataError, match=words):
         studio.start(cfg)
     assert studio.runs() == []
+
+
+def test_the_app_secret_survives_a_restart(tmp_path: Path) -> None:
+    first = Studio(tmp_path / "runs").app_secret()
+    assert len(first) >= 32
+    assert Studio(tmp_path / "runs").app_secret() == first  # browsers keep their owner id across restarts
+    assert (tmp_path / "runs" / "app-secret").stat().st_mode & 0o077 == 0  # readable by the app's user only
+    assert Studio(tmp_path / "other").app_secret() != first
