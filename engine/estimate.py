@@ -77,17 +77,18 @@ def samples_to_train(train: TrainConfig, train_rows: int) -> float:
 def estimate_time(cfg: RunConfig, train_rows: int, runs: Iterable[RunRecord], root: str | Path,
                   measure: bool = False, uploads_dir: str | Path | None = None) -> TimeEstimate | None:
     """The run's training time from earlier runs with the same settings, else a cached measurement, else earlier
-    runs with other settings (rough). With `measure`, a fresh measurement replaces a rough or missing figure.
-    None when nothing is known and measuring was not asked for. `uploads_dir` holds the `upload:` files of the
-    person asking (engine.data.uploads)."""
+    runs with other settings (rough); None when none of these knows. With `measure`, from a fresh measurement,
+    which also replaces the cached one (one taken while the machine was busy, say). `uploads_dir` holds the
+    `upload:` files of the person asking (engine.data.uploads)."""
     runs = list(runs)
-    speed = history_speed(cfg, runs)
-    if speed is None or not speed.same_settings:
-        speed = cached_speed(cfg, root) or speed
-    if measure and (speed is None or not speed.same_settings):
+    if measure:
         if any(record.status == "running" for record in runs):
             raise RunError("estimate.busy")
-        speed = measure_speed(cfg, root, uploads_dir=uploads_dir)
+        speed: Speed | None = measure_speed(cfg, root, uploads_dir=uploads_dir, fresh=True)
+    else:
+        speed = history_speed(cfg, runs)
+        if speed is None or not speed.same_settings:
+            speed = cached_speed(cfg, root) or speed
     if speed is None:
         return None
     samples = samples_to_train(cfg.train, train_rows)
@@ -173,11 +174,12 @@ def cached_speed(cfg: RunConfig, root: str | Path) -> Speed | None:
 
 
 def measure_speed(cfg: RunConfig, root: str | Path, budget_s: float = MEASURE_BUDGET_S,
-                  uploads_dir: str | Path | None = None) -> Speed:
-    """Train a few steps of the real model in a child process and cache the speed. It takes at most `budget_s`
-    seconds when the model trains a few steps in that time, else up to OVERTIME_S more."""
+                  uploads_dir: str | Path | None = None, fresh: bool = False) -> Speed:
+    """Train a few steps of the real model in a child process and cache the speed; without `fresh`, a cached
+    speed answers at once. It takes at most `budget_s` seconds when the model trains a few steps in that time,
+    else up to OVERTIME_S more."""
     with MEASURING:
-        cached = cached_speed(cfg, root)  # someone may have measured the same while this call waited
+        cached = None if fresh else cached_speed(cfg, root)  # or someone measured it while this call waited
         if cached:
             return cached
         result = _run_child(cfg, Path(root), budget_s, uploads_dir)

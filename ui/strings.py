@@ -205,21 +205,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_interrupted": ("Interrupted", "已中断"),
     "run_log": ("Run log", "运行日志"),
     "picker_metric": ("validation {metric} {value:.3f}", "验证集 {metric} {value:.3f}"),
-    "measure_time": ("⏱ Estimate the time", "⏱ 估算训练时间"),
+    "measure_time": ("⏱ Measure the speed (about 20 s)", "⏱ 实测训练速度（约 20 秒）"),
     "estimate_line": ("⏱ **{duration}** on this machine · {source}", "⏱ 在本机上 **{duration}** · {source}"),
     "estimate_history": ("from {runs} earlier runs of this model and method with these settings",
                          "依据本模型和方法在相同设置下之前的 {runs} 次运行"),
     "estimate_history_one": ("from an earlier run of this model and method with these settings",
                              "依据本模型和方法在相同设置下之前的 1 次运行"),
     "estimate_history_rough": ("rough: from {runs} earlier runs of this model and method with other settings; "
-                               "“Estimate the time” measures these", "粗略：依据本模型和方法在其他设置下之前的 {runs} 次运行；"
-                               "“估算训练时间”可按当前设置实测"),
+                               "“Measure the speed” times these", "粗略：依据本模型和方法在其他设置下之前的 {runs} 次运行；"
+                               "“实测训练速度”可按当前设置测量"),
     "estimate_history_rough_one": ("rough: from an earlier run of this model and method with other settings; "
-                                   "“Estimate the time” measures these",
-                                   "粗略：依据本模型和方法在其他设置下之前的 1 次运行；“估算训练时间”可按当前设置实测"),
+                                   "“Measure the speed” times these",
+                                   "粗略：依据本模型和方法在其他设置下之前的 1 次运行；“实测训练速度”可按当前设置测量"),
     "estimate_measured": ("measured: {speed:.0f} samples/s", "实测：每秒 {speed:.0f} 个样本"),
-    "estimate_unknown": ("No earlier run of this model and method here: “Estimate the time” times a few training "
-                         "steps (about 20 s).", "本机还没有用这个模型和方法训练过：“估算训练时间”会实测几个训练步（约 20 秒）。"),
+    "estimate_unknown": ("No earlier run of this model and method here: “Measure the speed” times a few training "
+                         "steps.", "本机还没有用这个模型和方法训练过：“实测训练速度”会实测几个训练步。"),
     "duration_under_minute": ("Under a minute", "不到 1 分钟"),
     "duration_minutes": ("About {minutes} min", "约 {minutes} 分钟"),
     "duration_hours": ("About {hours} h {minutes:02d} min", "约 {hours} 小时 {minutes:02d} 分钟"),

@@ -148,7 +148,7 @@ def test_the_time_estimate_says_how_long_and_where_the_figure_comes_from() -> No
     assert "from 2 earlier runs of this model" in train.estimate_markdown(history_two, "en")
     rough = TimeEstimate(725.0, 44_000, Speed(61.2, "history", runs=1, same_settings=False))
     assert "rough: from an earlier run" in train.estimate_markdown(rough, "en")
-    assert "Estimate the time" in train.estimate_markdown(None, "en")
+    assert "Measure the speed" in train.estimate_markdown(None, "en")
     assert [train.duration_text(s, "en") for s in (20, 100, 7600)] == ["Under a minute", "About 2 min",
                                                                        "About 2 h 07 min"]
 
@@ -201,4 +201,4 @@ def test_the_estimate_handler_reads_earlier_runs_of_the_form_model(tmp_path: Pat
                      "these settings"
     other = RunConfig()
     other.method.kind = "lora"
-    assert "Estimate the time" in handler.fn(session, *forms[0].values(other))   # nothing known, nothing measured
+    assert "Measure the speed" in handler.fn(session, *forms[0].values(other))   # nothing known, nothing measured

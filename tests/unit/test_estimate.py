@@ -132,7 +132,7 @@ def test_measurement_trains_a_few_steps_in_a_child_and_is_cached(tmp_path: Path,
     # Now known: no second child, and the estimate uses it.
     monkeypatch.setattr(E, "_run_child", lambda *a: pytest.fail("measured twice"))
     assert E.measure_speed(cfg, tmp_path) == speed
-    estimate = E.estimate_time(cfg, 60, [], tmp_path, measure=True)
+    estimate = E.estimate_time(cfg, 60, [], tmp_path)
     assert estimate.speed == speed and estimate.seconds == pytest.approx(180 / speed.samples_per_s)
     # Another batch size is another measurement.
     assert E.cached_speed(with_train(cfg, train_batch_size=16), tmp_path) is None
@@ -141,6 +141,20 @@ def test_measurement_trains_a_few_steps_in_a_child_and_is_cached(tmp_path: Path,
     assert E.estimate_time(cfg, 60, rough, tmp_path).speed == speed
     same = [past_run(tmp_path / "runs", cfg, 2.0)]
     assert E.estimate_time(cfg, 60, rough + same, tmp_path).speed == E.Speed(2.0, "history", runs=1)
+
+
+def test_asking_to_measure_measures_again_and_replaces_the_cached_figure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_config: Callable[..., RunConfig]) -> None:
+    """A figure measured while the machine was busy must not stick: the button measures afresh."""
+    cfg = run_config()
+    same = [past_run(tmp_path / "runs", cfg, 2.0)]
+    results = iter([{"samples_per_s": 3.0, "steps": 5}, {"samples_per_s": 90.0, "steps": 30}])
+    monkeypatch.setattr(E, "_run_child", lambda *a: next(results))
+    assert E.estimate_time(cfg, 60, same, tmp_path, measure=True).speed == E.Speed(3.0, "measured")
+    assert E.estimate_time(cfg, 60, same, tmp_path, measure=True).speed == E.Speed(90.0, "measured")
+    assert E.cached_speed(cfg, tmp_path) == E.Speed(90.0, "measured")
+    # Without asking, earlier runs with these very settings still come first.
+    assert E.estimate_time(cfg, 60, same, tmp_path).speed == E.Speed(2.0, "history", runs=1)
 
 
 def test_a_measurement_that_fails_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -80,7 +80,7 @@ def build(ctx: Context) -> TrainTab:
         resume = tr.bind(gr.Button(scale=1), "resume", attr="value")
     with gr.Row(equal_height=True):  # shown once wire_estimate gives them something to do
         estimate = gr.Markdown(elem_id="time-estimate", visible=False)
-        measure = tr.bind(gr.Button(size="sm", scale=0, min_width=200, elem_id="measure-time", visible=False),
+        measure = tr.bind(gr.Button(size="sm", scale=0, min_width=260, elem_id="measure-time", visible=False),
                           "measure_time", attr="value")
     with gr.Row():
         run = tr.bind(gr.Dropdown(choices=[], value=None, scale=4), "run")
@@ -259,7 +259,7 @@ def wire_readiness(ctx: Context, tab: TrainTab, data_ready: gr.State) -> None:
 
 def wire_estimate(ctx: Context, tab: TrainTab, triggers: Sequence[Any] = ()) -> None:
     """The time estimate beside Start. `triggers` (the Train tab's select, a run's end...) refresh it from what is
-    already known, which is quick; the button measures a few training steps when nothing is known (about 20 s)."""
+    already known, which is quick; the button times a few training steps afresh (about 20 s)."""
     tab.estimate.visible = tab.measure.visible = True
     inputs = [ctx.state, *ctx.form.components]
     if triggers:
