@@ -145,10 +145,14 @@ class Studio:
         table = self.table(source, owner, read)
         if not table.rejected:
             return None
-        # One folder per request, named for the user's file: two people never share a download.
-        path = self.root / "rejected" / uuid.uuid4().hex[:12] / f"{Path(table.name).stem}-rejected-rows.csv"
-        path.parent.mkdir(parents=True)
-        rejected_frame(table.rejected, lang).to_csv(path, index=False, encoding="utf-8-sig")
+        text = rejected_frame(table.rejected, lang).to_csv(index=False)
+        # Named by owner and content: every check of the same file reuses one file, and two people never
+        # share a download. utf-8-sig: Excel shows accents and Chinese correctly.
+        folder = hashlib.sha256(f"{owner}\n{text}".encode("utf-8")).hexdigest()[:16]
+        path = self.root / "rejected" / folder / f"{Path(table.name).stem}-rejected-rows.csv"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8-sig")
         return path
 
     def split_summary(self, cfg: DataConfig, owner: str = LOCAL_OWNER) -> dict[str, Any]:

@@ -158,7 +158,8 @@ def test_rejected_rows_download_as_csv_with_line_reason_and_raw_text(tmp_path: P
     rows = pd.read_csv(download, encoding="utf-8-sig")
     assert rows["line"].tolist() == [3, 5] and rows["raw"].tolist() == ['"open quote,neg', "x,y,z"]
     assert rows["reason"][1] == "字段数 3，表头有 2 列"
-    assert studio.rejected_rows(str(path)) != download  # one file per request
+    assert studio.rejected_rows(str(path), lang="zh") == download  # every check of the same file reuses one file
+    assert studio.rejected_rows(str(path)) != download  # another language, another file
 
 
 def test_one_column_preview_names_the_problem_and_inspect_refuses(tmp_path: Path) -> None:
