@@ -142,6 +142,8 @@ def _megabytes(size: int) -> str:
 
 
 def _read(path: Path, name: str, options: ReadOptions, progress: Progress | None) -> LoadedTable:
+    if progress:
+        progress(0.0)  # shows the reading at once: a workbook reports nothing until it is read
     table = read_file(path, name, options, progress)
     table.frame = _tidy(table, name)
     if progress:
