@@ -160,9 +160,9 @@ class _Reader:
         with line breaks: rows "look like rows" when they have the header's width and their label-like
         columns hold values seen in earlier rows."""
         inner = [line for line in self.lines[start + 1:end] if line.strip()]
-        if len(inner) < 2:
-            return False
         vocabulary = self._label_values()
+        if len(inner) < 2 or not vocabulary:  # free text in every column: a shape alone proves nothing
+            return False
         like_rows = sum(1 for line in inner if self._looks_like_row(line, vocabulary))
         return like_rows >= 2 and 2 * like_rows >= len(inner)
 

@@ -134,6 +134,15 @@ def test_a_quoted_text_with_real_line_breaks_is_kept_whole(tmp_path: Path) -> No
     assert table.frame["text"][5] == "Great phone.\nBattery lasts long, screen is ok.\nCamera, meh.\nWould buy again"
 
 
+def test_multi_line_free_text_in_every_column_is_never_taken_for_a_broken_quote(tmp_path: Path) -> None:
+    # A summarisation export: articles and highlights are sentences joined by line breaks, commas inside.
+    rows = [f'"Story {i}, told at length.\nIt goes on, and on.\nThe end, finally.","Point {i}, first.\nPoint two, '
+            f'second.\nPoint three, last."' for i in range(30)]
+    table = read_table(write_lines(tmp_path / "news.csv", ["article,highlights", *rows]))
+    assert len(table.frame) == 30 and table.problems == []
+    assert table.frame["highlights"][0] == "Point 0, first.\nPoint two, second.\nPoint three, last."
+
+
 def test_lone_carriage_returns_stay_inside_the_text(tmp_path: Path) -> None:
     tweets = [f"tweet {i} first part\rsecond part,{'pos' if i % 2 else 'neg'}" for i in range(80)]
     table = read_table(write_lines(tmp_path / "tweets.csv", ["text,label", *tweets, *GOOD], "\r\n"))
