@@ -21,6 +21,9 @@ from ui.errors import guarded
 from ui.i18n import text
 
 SEPARATOR_WORDS = {",": "sep_comma", ";": "sep_semicolon", "\t": "sep_tab", "|": "sep_pipe"}
+# Shown literally in Markdown: an entity such as &#039; in a warning would otherwise render as the character it
+# names, and a file called *draft*.csv would turn italic. (Underscores inside words never do.)
+MARKDOWN_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*[]"}})
 
 
 @dataclass
@@ -184,7 +187,7 @@ def _previewer(ctx: Context) -> Any:
         text_pick = text_column if text_column in shown.columns else shown.text_column
         label_pick = label_column if label_column in shown.columns and label_column != text_pick else \
             (shown.label_column if shown.label_column != text_pick else "")
-        problem = f"⚠️ {shown.problem.text(lang)}" if shown.problem else ""
+        problem = f"⚠️ {literal(shown.problem.text(lang))}" if shown.problem else ""
         return (table.name, shown.head, gr.update(choices=shown.columns, value=text_pick),
                 gr.update(choices=shown.columns, value=label_pick),
                 gr.update(choices=read_choices("encoding", lang, table.encoding),
@@ -198,7 +201,7 @@ def _previewer(ctx: Context) -> Any:
 def _cleared(name: str, message: str) -> tuple:
     """Every output of a preview emptied, with `message` where the summary was: nothing stale survives."""
     return (name, pd.DataFrame(), gr.update(choices=[], value=""), gr.update(choices=[], value=""), gr.skip(),
-            gr.skip(), f"⚠️ {message}",
+            gr.skip(), f"⚠️ {literal(message)}",
             None, None, gr.update(value=None, visible=False), False)
 
 
@@ -220,7 +223,7 @@ def _inspector(ctx: Context) -> Any:
                 report = ctx.studio.inspect(source, text_column, label_column, owner, **options)
             rejected = ctx.studio.rejected_rows(source, owner, read, lang) if report.rejected_rows else None
         except EngineError as exc:  # said in place: the previous dataset's summary must not stay
-            return f"⚠️ {exc.localized(lang)}", None, None, gr.update(value=None, visible=False), False
+            return f"⚠️ {literal(exc.localized(lang))}", None, None, gr.update(value=None, visible=False), False
         return (summary_markdown(report, lang),
                 charts.label_figure(report.label_counts, text("labels_chart", lang), lang=lang),
                 charts.length_figure(report.lengths, report.length_unit, text("lengths_chart", lang), lang=lang),
@@ -237,7 +240,7 @@ def _splitter(ctx: Context, names: list[str]) -> Any:
             cfg = RunConfig.from_dict({"data": dict(zip(names, values))}).data
             summary = ctx.studio.split_summary(cfg, session["owner"])
         except EngineError as exc:  # shown in place while the person is still choosing
-            return f"⚠️ {exc.localized(lang)}", False
+            return f"⚠️ {literal(exc.localized(lang))}", False
         return split_markdown(summary, lang), True
     return split
 
@@ -250,14 +253,14 @@ def split_markdown(summary: dict[str, Any], lang: str) -> str:
         lines.append(f"- {text('rejected_rows', lang)}: {summary['rejected_rows']:,}")
     if summary["unescaped_html"]:
         lines.append(f"- {text('html_unescaped', lang)}: {summary['unescaped_html']:,}")
-    return "\n".join(lines + [f"\n> ℹ️ {note.text(lang)}" for note in summary["notes"]])
+    return "\n".join(lines + [f"\n> ℹ️ {literal(note.text(lang))}" for note in summary["notes"]])
 
 
 def summary_markdown(report: Any, lang: str) -> str:
     """The Data tab's report: how the file was read, what is in it, and every problem, note and warning."""
     stats = report.length_stats
     how = lambda detected: text("detected" if detected else "chosen", lang)  # noqa: E731
-    read = [f"{text('file', lang)}: **{report.name}** ({text('format_' + report.format, lang)})"]
+    read = [f"{text('file', lang)}: **{literal(report.name)}** ({text('format_' + report.format, lang)})"]
     if report.encoding:
         read.append(f"{text('encoding', lang)}: **{report.encoding}** ({how(report.encoding_detected)})")
     if report.separator:
@@ -275,7 +278,12 @@ def summary_markdown(report: Any, lang: str) -> str:
         f"{text('max', lang)} {stats.get('max', 0):.0f}",
     ]
     # A blank line before each quote keeps them apart: consecutive quoted lines would merge into one paragraph.
-    lines += [f"\n> {'⛔' if p.dropped else 'ℹ️'} {p.message.text(lang)}" for p in report.problems]
-    lines += [f"\n> ℹ️ {note.text(lang)}" for note in report.notes]
-    lines += [f"\n> ⚠️ {warning.text(lang)}" for warning in report.warnings]
+    lines += [f"\n> {'⛔' if p.dropped else 'ℹ️'} {literal(p.message.text(lang))}" for p in report.problems]
+    lines += [f"\n> ℹ️ {literal(note.text(lang))}" for note in report.notes]
+    lines += [f"\n> ⚠️ {literal(warning.text(lang))}" for warning in report.warnings]
     return "\n".join(lines)
+
+
+def literal(words: str) -> str:
+    """`words` as plain text inside Markdown."""
+    return words.translate(MARKDOWN_ESCAPES)
