@@ -40,7 +40,8 @@ def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
     with gr.Blocks(title="Tunebench") as app:
         ctx = Context(studio, tr, form, gr.State(new_session), app,
                       browser_id=gr.BrowserState("", storage_key="tunebench-browser", secret=studio.app_secret()),
-                      setup=gr.BrowserState({}, storage_key="tunebench-setup", secret=studio.app_secret()))
+                      setup=gr.BrowserState({}, storage_key="tunebench-setup", secret=studio.app_secret()),
+                      clock=gr.Timer(train.TICK_S))
         language = _header(ctx, login)
         tabs = _tabs(ctx)
         _wire(ctx, tabs)

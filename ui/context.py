@@ -28,6 +28,7 @@ class Context:
     app: gr.Blocks
     browser_id: gr.BrowserState   # a persistent random id per browser: the owner on a shared app without login
     setup: gr.BrowserState        # the form as the person left it, restored after a reload
+    clock: gr.Timer               # ticks the watched run's progress; outside the tabs, so it runs from page load
 
     @staticmethod
     def text(key: str, lang: str) -> str:

@@ -109,7 +109,7 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
 
     # 5 · Evaluate: the finished run is selected; confusion matrix and metrics table.
     go_to(page, "5 · Evaluate")
-    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· finished ·"))
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
     wait_for_plot(page, "confusion-plot", "d[0].type === 'heatmap'", 30_000)
     expect(page.locator("#eval-summary")).to_contain_text("Scores on the held-out test split")
     metrics = page.locator(".block").filter(has=page.get_by_text("Metrics", exact=True))
@@ -118,7 +118,7 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
 
     # 6 · Playground: the fine-tuned model names a label of the data.
     go_to(page, "6 · Playground")
-    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· finished ·"))
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
     page.get_by_label("Text", exact=True).fill("the meal was really lovely and superb")
     page.get_by_role("button", name="Predict", exact=True).click()
     expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: (positive|negative)"),

@@ -64,7 +64,7 @@ def test_the_log_follows_and_an_ended_run_shows_no_eta(page: Any, server: str, t
     expect(details).to_contain_text("step 40/40")
     expect(details).not_to_contain_text("ETA")
     expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(
-        re.compile(r"^followed · finished · .* · validation F1 \(macro\) \d\.\d{3}$"))
+        re.compile(r"^followed · Finished · .* · validation F1 \(macro\) \d\.\d{3}$"))
 
     # Evaluate: the test split named, the verdict before the text, no merge for a full fine-tune.
     page.get_by_role("tab", name="5 · Evaluate", exact=True).click()

@@ -57,7 +57,7 @@ def build(ctx: Context) -> DataTab:
     with gr.Row():
         with gr.Column(scale=1):
             demos = [DEMO_PREFIX + n for n in DEMO_DATASETS]
-            demo = tr.bind(gr.Dropdown(choices=demos, value=demos[0]), "demo")
+            demo = ctx.form.keep("data_tab.demo", tr.bind(gr.Dropdown(choices=demos, value=demos[0]), "demo"))
             upload = tr.bind(gr.File(file_types=list(SUPPORTED_EXTENSIONS), type="filepath"), "upload")
             source = form.bind("data", "train_file", gr.Textbox(demos[0], visible=False))
             source_name = tr.bind(gr.Textbox(demos[0], interactive=False), "source")

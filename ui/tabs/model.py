@@ -29,10 +29,13 @@ def build(ctx: Context) -> ModelTab:
     default = catalog_choices()[0]
     with gr.Row():
         with gr.Column(scale=1):
-            source = tr.bind(gr.Radio(choices=list(SOURCES), value="packaged"), "model_source")
-            packaged = tr.bind(gr.Dropdown(choices=catalog_choices(), value=default), "packaged_model")
-            location = tr.bind(gr.Textbox(visible=False, placeholder="bert-base-chinese  /  /path/to/model"),
-                               "model_location")
+            # Which source and folder were chosen come back after a reload, with the model in use.
+            source = ctx.form.keep("model_tab.source", tr.bind(gr.Radio(choices=list(SOURCES), value="packaged"),
+                                                               "model_source"))
+            packaged = ctx.form.keep("model_tab.packaged", tr.bind(gr.Dropdown(choices=catalog_choices(),
+                                                                               value=default), "packaged_model"))
+            location = ctx.form.keep("model_tab.location", tr.bind(
+                gr.Textbox(visible=False, placeholder="bert-base-chinese  /  /path/to/model"), "model_location"))
             spec = ctx.form.bind("model", "name_or_path",
                                  tr.bind(gr.Textbox(value=default, interactive=False), "model_in_use"))
             check = tr.bind(gr.Button(variant="primary"), "check_model", attr="value")
@@ -45,9 +48,11 @@ def build(ctx: Context) -> ModelTab:
 
 def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdown) -> None:
     def show_inputs(kind: str) -> tuple:
-        return gr.update(visible=kind == "packaged"), gr.update(visible=kind != "packaged", value="")
+        return gr.update(visible=kind == "packaged"), gr.update(visible=kind != "packaged")
 
-    tab.source.input(guarded(show_inputs), tab.source, [tab.packaged, tab.location]).then(
+    # A person's switch of source clears the folder box; a restored setup keeps what was typed there.
+    tab.source.change(guarded(show_inputs), tab.source, [tab.packaged, tab.location])
+    tab.source.input(guarded(lambda: ""), None, tab.location).then(
         guarded(pick), [tab.source, tab.packaged, tab.location], tab.spec)
     gr.on([tab.packaged.input, tab.location.submit, tab.location.blur], guarded(pick),
           [tab.source, tab.packaged, tab.location], tab.spec)

@@ -64,7 +64,7 @@ class TrainTab:
     loss_plot: gr.Plot
     metrics_plot: gr.Plot
     log: gr.Textbox
-    timer: gr.Timer
+    timer: gr.Timer   # the page's clock (Context.clock): it ticks whichever tab is open
     ended: gr.State   # "RUN_ID:STATUS" each time the watched run ends: other tabs reload what depends on it
     estimate: gr.Markdown   # how long the form's run would take on this machine (wire_estimate)
     measure: gr.Button
@@ -92,14 +92,13 @@ def build(ctx: Context) -> TrainTab:
         metrics_plot = gr.Plot(show_label=False, elem_id="metrics-plot")
     log = tr.bind(gr.Textbox(lines=10, max_lines=10, interactive=False, autoscroll=True, elem_id="run-log"), "run_log")
     log.change(None, js=FOLLOW_LOG_JS)  # in the browser only: no request to the server
-    timer = gr.Timer(TICK_S)
-    return TrainTab(name, start, stop, resume, checkpoint, run, refresh, progress, loss_plot, metrics_plot, log, timer,
+    return TrainTab(name, start, stop, resume, checkpoint, run, refresh, progress, loss_plot, metrics_plot, log, ctx.clock,
                     ended=gr.State(""), estimate=estimate, measure=measure)
 
 
 def run_choices(studio: Studio, session: dict) -> list[tuple[str, str]]:
     """The runs this page's owner may see, newest first."""
-    return [(_run_label(r), r.id) for r in studio.runs(session["owner"])]
+    return [(_run_label(r, session["lang"]), r.id) for r in studio.runs(session["owner"])]
 
 
 def _run_label(record: RunRecord, lang: str = "en") -> str:
@@ -108,7 +107,8 @@ def _run_label(record: RunRecord, lang: str = "en") -> str:
     if record.best_metric is not None:
         name = metric_label(record.best_metric_name or "", lang)
         metric = " · " + text("picker_metric", lang).format(metric=name, value=record.best_metric)
-    return f"{record.name} · {record.status} · {record.model.removeprefix('packaged:')}{metric}"
+    status = text(f"status_{record.status}", lang) if record.status != "created" else text("status_starting", lang)
+    return f"{record.name} · {status} · {record.model.removeprefix('packaged:')}{metric}"
 
 
 def watch(session: dict, run_id: str) -> dict:
@@ -216,8 +216,9 @@ def redraw(session: dict, studio: Studio, read: bool = True) -> tuple:
         _read_new(session, studio)
     history: History = session["history"]
     queue = studio.queue_position(session["run_id"], session["owner"]) if history.status == "queued" else None
-    return (session, progress_html(history, session["lang"], queue), charts.loss_figure(history),
-            charts.metrics_figure(history),
+    lang = session["lang"]
+    return (session, progress_html(history, lang, queue), charts.loss_figure(history, lang),
+            charts.metrics_figure(history, lang),
             "\n".join(narrate(event, session["lang"]) for event in history.log_events[-LOG_LINES:]))
 
 
