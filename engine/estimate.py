@@ -82,8 +82,6 @@ def estimate_time(cfg: RunConfig, train_rows: int, runs: Iterable[RunRecord], ro
     `upload:` files of the person asking (engine.data.uploads)."""
     runs = list(runs)
     if measure:
-        if any(record.status == "running" for record in runs):
-            raise RunError("estimate.busy")
         speed: Speed | None = measure_speed(cfg, root, uploads_dir=uploads_dir, fresh=True)
     else:
         speed = history_speed(cfg, runs)

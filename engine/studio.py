@@ -20,7 +20,8 @@ from engine.config import DataConfig, RunConfig
 from engine.data import (DEMO_PREFIX, UPLOAD_PREFIX, DataReport, LoadedTable, ReadOptions, UploadStore, guess_columns,
                          inspect_table, load_splits, one_column_problem, read_table, rejected_frame)
 from engine.data.table import Progress
-from engine.errors import DataError, ModelError
+from engine.errors import DataError, ModelError, RunError
+from engine.estimate import TimeEstimate, estimate_time
 from engine.messages import Message, register_messages
 from engine.owners import LOCAL_OWNER
 from engine.evaluation import REPORT_FILE, EvalReport
@@ -199,6 +200,16 @@ class Studio:
                                  getattr(config, "num_hidden_layers", 0), cfg.train.train_batch_size,
                                  cfg.model.max_length)
         return trainable, total, memory
+
+    def estimate_time(self, cfg: RunConfig, owner: str = LOCAL_OWNER, measure: bool = False) -> TimeEstimate | None:
+        """How long the run would train here: from the owner's earlier runs or a cached measurement, or (with
+        `measure`) from a few timed steps in a child process, which only an idle machine can time honestly."""
+        self.allowed_model(cfg.model.name_or_path)  # a shared app measures only models it may load
+        rows = self.split_summary(cfg.data, owner)["rows"]["train"]
+        if measure and self.manager.running_count():
+            raise RunError("estimate.busy")
+        return estimate_time(cfg, rows, self.runs(owner), self.root, measure=measure,
+                             uploads_dir=self.uploads.folder(owner))
 
     # the app ----------------------------------------------------------------------------------
     def app_secret(self) -> str:

@@ -96,12 +96,17 @@ def test_runs_on_another_device_or_precision_do_not_count(tmp_path: Path,
     assert E.estimate_time(cfg, 60, runs, tmp_path) is None   # nothing known and no measuring asked
 
 
-def test_measuring_while_a_run_trains_is_refused(tmp_path: Path, run_config: Callable[..., RunConfig]) -> None:
+def test_measuring_while_anyones_run_trains_is_refused(tmp_path: Path, run_config: Callable[..., RunConfig],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.studio import Studio
+
     cfg = run_config()
-    busy = past_run(tmp_path, with_train(cfg, seed=7), None, status="running")
-    other = dataclasses.replace(cfg, method=dataclasses.replace(cfg.method, kind="head_only"))
+    cfg.data.train_file = "demo:reviews_en"  # what a shared app may read
+    studio = Studio(tmp_path / "runs", shared=True, model_roots=(cfg.model.name_or_path,))
+    monkeypatch.setattr(studio.manager, "running_count", lambda: 1)  # someone else's run trains
+    monkeypatch.setattr(E, "measure_speed", lambda *a, **k: pytest.fail("measured on a busy machine"))
     with pytest.raises(RunError, match="a run is training now"):
-        E.estimate_time(other, 60, [busy], tmp_path, measure=True)
+        studio.estimate_time(cfg, "browser:other", measure=True)
 
 
 def test_a_finished_run_reports_the_speed_the_estimate_reads(trained_run: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import gradio as gr
 
 from engine.data import ReadOptions
 from engine.errors import EngineError
-from engine.estimate import TimeEstimate, estimate_time
+from engine.estimate import TimeEstimate
 from engine.metric_labels import metric_label
 from engine.runs.events import ENDED, History
 from engine.messages import pick_text
@@ -275,12 +275,7 @@ def _estimator(ctx: Context, measure: bool) -> Any:
     def estimate(session: dict, *values: Any) -> str:
         lang = session["lang"]
         try:
-            cfg = ctx.form.to_config(list(values))
-            ctx.studio.allowed_model(cfg.model.name_or_path)  # a shared app measures only models it may load
-            owner = session["owner"]
-            rows = ctx.studio.split_summary(cfg.data, owner)["rows"]["train"]
-            found = estimate_time(cfg, rows, ctx.studio.runs(owner), ctx.studio.root, measure=measure,
-                                  uploads_dir=ctx.studio.uploads.folder(owner))
+            found = ctx.studio.estimate_time(ctx.form.to_config(list(values)), session["owner"], measure)
         except EngineError as exc:  # said in place: the form or the data may still be half set
             return f"⚠️ {exc.localized(lang)}"
         return estimate_markdown(found, lang)
