@@ -1,6 +1,6 @@
 """Command line: the same engine calls the UI makes.
 
-    python -m engine train CONFIG.yaml          create a run and train it in this process
+    python -m engine train CONFIG.yaml [--set section.key=value ...]   create a run and train it here
     python -m engine train RUN_DIR [--resume]   train (or resume) an existing run dir
     python -m engine evaluate RUN               re-score a run on its held-out split
     python -m engine predict RUN --text "..."   predict with a finished run
@@ -31,6 +31,8 @@ SEPARATOR_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pi
 register_messages({
     "cli.not_a_train_target": ("{target} is neither a config YAML file nor a run folder with {config_file}.",
                                "{target} 既不是配置 YAML 文件，也不是含有 {config_file} 的运行文件夹。"),
+    "cli.set_needs_config": ("--set changes a config file before its run exists; an existing run keeps its settings.",
+                             "--set 只能在运行创建之前修改配置文件；已有运行的设置不能再改。"),
 })
 
 
@@ -56,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("target", help="CONFIG.yaml or RUN_DIR")
     train.add_argument("--resume", nargs="?", const="last", default="",
                        help="resume from the last checkpoint, or from the given checkpoint folder")
+    train.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
+                       help="change one setting of the CONFIG.yaml, e.g. --set train.learning_rate=2e-5 (repeatable)")
     train.set_defaults(handler=_train)
     evaluate = add_parser("evaluate", help="score a run on its held-out split")
     evaluate.add_argument("run")
@@ -106,8 +110,10 @@ def _train(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if not target.is_file() and not (target / CONFIG_FILE).is_file():
         raise RunError("cli.not_a_train_target", target=str(target), config_file=CONFIG_FILE)
+    if args.overrides and not target.is_file():
+        raise RunError("cli.set_needs_config")  # a run's settings are fixed once it exists
     if target.is_file():
-        cfg = RunConfig.load(target)
+        cfg = RunConfig.load(target, args.overrides)
         record = _store(args).create(cfg.name, cfg.task, cfg.model.name_or_path, cfg.method.kind)
         cfg.save(Path(record.run_dir) / CONFIG_FILE)
         target = Path(record.run_dir)

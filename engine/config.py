@@ -62,6 +62,8 @@ register_messages({
     "config.not_a_bool": ("must be true or false, got {value!r}.", "必须是 true 或 false，现在是 {value!r}。"),
     "config.not_whole": ("must be a whole number, got {value}.", "必须是整数，现在是 {value}。"),
     "config.not_a_list": ("must be a list.", "必须是列表。"),
+    "config.bad_override": ("'{item}' is not a setting; write section.key=value, e.g. train.learning_rate=2e-5.",
+                            "“{item}”不是一个设置；请写成 section.key=value，例如 train.learning_rate=2e-5。"),
 })
 
 
@@ -426,22 +428,44 @@ class RunConfig:
         return _build(cls, raw, "")
 
     @classmethod
-    def from_yaml(cls, text: str) -> "RunConfig":
+    def from_yaml(cls, text: str, overrides: list[str] = ()) -> "RunConfig":
+        """A config from YAML text, with `section.key=value` overrides applied on top (values read as YAML)."""
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ConfigError("yaml", "config.bad_yaml", kind=exc.__class__.__name__) from exc
         if not isinstance(raw, dict):
             raise ConfigError("yaml", "config.yaml_not_mapping")
+        for override in overrides:
+            _override(raw, override)
         return cls.from_dict(raw)
 
     @classmethod
-    def load(cls, path: str | Path) -> "RunConfig":
+    def load(cls, path: str | Path, overrides: list[str] = ()) -> "RunConfig":
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError("config", "config.unreadable", path=path, reason=exc) from exc
-        return cls.from_yaml(text)
+        return cls.from_yaml(text, overrides)
+
+
+def _override(raw: dict[str, Any], override: str) -> None:
+    """Set `section.key=value` in a raw config; the value is read as YAML (2e-5, true, [query, value]), and the
+    key is checked like any other when the config is built, so a typo is refused by name."""
+    path, sep, text = override.partition("=")
+    keys = [key.strip() for key in path.split(".")]
+    if not sep or not all(keys):
+        raise ConfigError("set", "config.bad_override", item=override)
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, "config.bad_yaml", kind=exc.__class__.__name__) from exc
+    target = raw
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+        if not isinstance(target, dict):
+            raise ConfigError(path, "config.not_a_section")
+    target[keys[-1]] = "" if value is None else value
 
 
 def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:

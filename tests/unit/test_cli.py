@@ -119,3 +119,37 @@ def test_options_lists_every_setting_with_its_help(capsys: pytest.CaptureFixture
     for f in fields(TrainConfig):
         assert f"  {f.name} (default " in out
     assert "learning_rate (default 0.0001): Peak learning rate." in out
+
+
+def test_set_overrides_the_config_before_the_run_exists(tmp_path: Path, run_config: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.train
+
+    trained: list[Path] = []
+    monkeypatch.setattr(engine.train, "run_training", lambda run_dir, resume="": trained.append(Path(run_dir)) or
+                        engine.train.Outcome("finished", 0.5, "f1_macro"))
+    config = tmp_path / "config.yaml"
+    run_config().save(config)
+    root = tmp_path / "runs"
+    assert main(["train", str(config), "--runs-root", str(root), "--set", "train.max_steps=3",
+                 "--set", "train.learning_rate=2e-5"]) == 0
+    (record,) = RunStore(root).list()
+    from engine.config import RunConfig
+
+    saved = RunConfig.load(Path(record.run_dir) / "config.yaml")
+    assert (saved.train.max_steps, saved.train.learning_rate) == (3, 2e-5)
+    assert trained == [Path(record.run_dir)]
+
+
+def test_set_on_an_existing_run_or_with_a_typo_exits_2(tmp_path: Path, run_config: Any,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    config = tmp_path / "config.yaml"
+    run_config().save(config)
+    assert main(["train", str(config), "--runs-root", str(tmp_path / "runs"), "--set", "train.lr=1"]) == 2
+    assert "error: train.lr: unknown setting" in capsys.readouterr().err
+    run_dir = tmp_path / "existing"
+    run_dir.mkdir()
+    run_config().save(run_dir / "config.yaml")
+    assert main(["train", str(run_dir), "--set", "train.max_steps=3"]) == 2
+    assert "--set changes a config file" in capsys.readouterr().err
+    assert RunStore(tmp_path / "runs").list() == []

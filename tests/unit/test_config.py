@@ -228,3 +228,24 @@ def test_field_help_returns_text_for_every_field() -> None:
             assert field_help(section, f.name).strip(), f"{section.__name__}.{f.name} has no help"
     with pytest.raises(KeyError):
         field_help(TrainConfig, "no_such_field")
+
+
+def test_overrides_change_settings_read_as_yaml() -> None:
+    cfg = RunConfig.from_yaml("train:\n  learning_rate: 0.001\n", ["train.learning_rate=2e-5", "train.max_steps=40",
+                                                                    "method.target_modules=[query, value]",
+                                                                    "name=from the cli", "train.group_by_length=false"])
+    assert cfg.train.learning_rate == 2e-5 and cfg.train.max_steps == 40
+    assert cfg.method.target_modules == ["query", "value"]
+    assert cfg.name == "from the cli" and cfg.train.group_by_length is False
+
+
+@pytest.mark.parametrize(("override", "field_name"), [
+    ("train.learning_rat=0.1", "train.learning_rat"),   # a typo is refused by name
+    ("learning_rate", "set"),                           # no value
+    ("train..seed=1", "set"),
+    ("train.seed=-3", "train.seed"),                    # checked like any setting
+])
+def test_bad_overrides_are_refused(override: str, field_name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        RunConfig.from_yaml("train: {}\n", [override])
+    assert info.value.field == field_name
