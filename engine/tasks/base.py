@@ -7,6 +7,8 @@ to this contract, so adding NER, QA, causal LM or seq2seq is adding one module t
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -103,6 +105,10 @@ TASKS: dict[str, Task] = {}
 
 
 def register_task(task: Task) -> Task:
+    """Add a task under its name; a second task with the same name is refused: two modules claiming one name
+    must not silently replace each other."""
+    if task.name in TASKS:
+        raise ValueError(f"a task named {task.name!r} is already registered by {type(TASKS[task.name]).__name__}")
     TASKS[task.name] = task
     return task
 
@@ -120,5 +126,9 @@ def task_names() -> list[str]:
 
 
 def _load_builtin_tasks() -> None:
-    # Importing a task module registers it; kept lazy so `import engine` stays light.
-    import engine.tasks.text_classification  # noqa: F401
+    """Import every module in engine/tasks: importing a task module registers it, so adding a task is adding a
+    file. Lazy, so `import engine` stays light."""
+    import engine.tasks
+
+    for module in pkgutil.iter_modules(engine.tasks.__path__, "engine.tasks."):
+        importlib.import_module(module.name)
