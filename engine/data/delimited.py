@@ -21,6 +21,7 @@ SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}  # as messag
 EXTENSION_HINTS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 SAMPLE_CHARS = 64 * 1024
 SAMPLE_RECORDS = 500
+TABLE_SHARE = 0.9  # records with the header's field count for a .txt file to be read as a table
 # Stands in for a lone CR while the csv module reads (it would end the row there); a private-use character
 # that real text does not contain.
 LONE_CR = "\ue000"
@@ -56,9 +57,7 @@ def prepare_breaks(text: str) -> str:
 def detect_separator(text: str, hint: str = "") -> str | None:
     """The candidate that splits the header into 2+ fields and most other records into as many; the
     extension's separator wins ties. None when no candidate makes more than one column."""
-    sample = text[:SAMPLE_CHARS]
-    if len(text) > SAMPLE_CHARS and "\n" in sample:
-        sample = sample[:sample.rindex("\n")]
+    sample = _sample(text)
     best, best_score = None, (0.0, False, 0)
     for separator in CANDIDATES:
         counts = _field_counts(sample, separator)
@@ -70,6 +69,27 @@ def detect_separator(text: str, hint: str = "") -> str | None:
         if score > best_score:
             best, best_score = separator, score
     return best
+
+
+def is_table(text: str) -> bool:
+    """Whether some candidate splits the header into 2+ fields and nearly every other record into as many. A
+    .txt file that is no table is a list of texts, one per line: commas inside sentences make ragged rows."""
+    sample = _sample(text)
+    for separator in CANDIDATES:
+        counts = _field_counts(sample, separator)
+        if counts and counts[0] >= 2:
+            others = counts[1:]
+            if not others or sum(n == counts[0] for n in others) >= TABLE_SHARE * len(others):
+                return True
+    return False
+
+
+def _sample(text: str) -> str:
+    """The first SAMPLE_CHARS of `text`, cut at a line end."""
+    sample = text[:SAMPLE_CHARS]
+    if len(text) > SAMPLE_CHARS and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]
+    return sample
 
 
 def _field_counts(sample: str, separator: str) -> list[int]:

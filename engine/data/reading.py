@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.data.delimited import EXTENSION_HINTS, SEPARATOR_NAMES, detect_separator, parse_delimited, prepare_breaks
+from engine.data.columns import TEXT_NAMES
+from engine.data.delimited import (EXTENSION_HINTS, LONE_CR, SEPARATOR_NAMES, detect_separator, is_table,
+                                    parse_delimited, prepare_breaks)
 from engine.data.encoding import decode, is_wide_unicode
 from engine.data.json_tables import read_json_text
 from engine.data.sniff import CONTROL_SHARE, HEAD_BYTES, control_share, identify, looks_like_html, refuse, zip_kind
@@ -150,6 +152,8 @@ def _json(text: str, name: str, extension: str) -> LoadedTable:
 def _delimited(text: str, name: str, extension: str, options: ReadOptions,
                progress: Progress | None) -> LoadedTable:
     text = prepare_breaks(text)
+    if extension == ".txt" and not options.separator and not is_table(text):
+        return _lines(text, name)
     hint = EXTENSION_HINTS.get(extension, "")
     separator = options.separator or detect_separator(text, hint) or hint or ","
     parsed = parse_delimited(text, separator, name, progress)
@@ -161,3 +165,14 @@ def _delimited(text: str, name: str, extension: str, options: ReadOptions,
     frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype=object)
     return LoadedTable(frame, name, "delimited", separator=separator, separator_detected=not options.separator,
                        rows_read=parsed.rows_read, problems=parsed.log.problems(), rejected=parsed.log.rejected)
+
+
+def _lines(text: str, name: str) -> LoadedTable:
+    """A text file with one text per line (texts to label, say): blank lines are no rows, and a first line that
+    names a text column ("text", "sentence"...) is its header."""
+    lines = [line.replace(LONE_CR, "\n").strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    column = "text"
+    if lines and lines[0].lower() in TEXT_NAMES:
+        column = lines.pop(0)
+    return LoadedTable(pd.DataFrame({column: lines}, dtype=object), name, "lines", rows_read=len(lines))

@@ -87,7 +87,7 @@ class LoadedTable:
 
     frame: pd.DataFrame
     name: str                      # what the user calls the file: never a server path
-    format: str                    # "delimited", "json", "jsonl", "excel" or "parquet"
+    format: str                    # "delimited", "lines" (.txt, one text per line), "json", "jsonl", "excel", "parquet"
     encoding: str = ""             # the codec text was decoded with; "" for binary formats
     encoding_detected: bool = False
     separator: str = ""            # for delimited text
