@@ -7,6 +7,7 @@
     python -m engine runs                       list runs
     python -m engine options                    every config setting, its default and meaning
     python -m engine inspect FILE [--json]      what the Data tab shows about a data file
+    python -m engine label create|import|list|status|export|train|suggest ...   labeling projects
 
 RUN is a run id or a run folder.
 """
@@ -21,6 +22,7 @@ from typing import Any, Callable
 
 from engine.config import RunConfig
 from engine.errors import EngineError, RunError
+from engine.labeling.cli import add_label_commands
 from engine.messages import register_messages
 from engine.runs.layout import CONFIG_FILE
 from engine.runs.manager import default_runs_root
@@ -73,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     options = add_parser("options", help="every config setting with its default and meaning")
     options.set_defaults(handler=_options)
     _add_inspect(add_parser)
+    add_label_commands(add_parser)
     return parser
 
 

@@ -49,3 +49,7 @@ class ModelError(EngineError):
 
 class RunError(EngineError):
     """A training run cannot be started, stopped, resumed or read."""
+
+
+class LabelError(EngineError):
+    """A labeling project cannot be found, joined or changed as asked (an unknown label, nothing to undo...)."""
