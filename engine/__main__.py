@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.config import RunConfig
-from engine.errors import EngineError, RunError
+from engine.errors import DataError, EngineError, RunError
 from engine.labeling.cli import add_label_commands
 from engine.messages import register_messages
 from engine.runs.layout import CONFIG_FILE
@@ -33,6 +33,8 @@ SEPARATOR_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pi
 register_messages({
     "cli.not_a_train_target": ("{target} is neither a config YAML file nor a run folder with {config_file}.",
                                "{target} 既不是配置 YAML 文件，也不是含有 {config_file} 的运行文件夹。"),
+    "cli.bad_input": ("--input takes one JSON object by role, such as '{{\"text\": \"I loved it\"}}'; got {text}",
+                      "--input 需要一个按角色写的 JSON 对象，例如 '{{\"text\": \"I loved it\"}}'；现在是 {text}"),
     "cli.set_needs_config": ("--set changes a config file before its run exists; an existing run keeps its settings.",
                              "--set 只能在运行创建之前修改配置文件；已有运行的设置不能再改。"),
 })
@@ -68,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_evaluate)
     predict = add_parser("predict", help="predict with a finished run")
     predict.add_argument("run")
-    predict.add_argument("--text", action="append", required=True, help="a text to predict (repeatable)")
+    predict.add_argument("--text", action="append", default=[],
+                         help="a text to predict, for tasks that read one text (repeatable)")
+    predict.add_argument("--input", action="append", default=[], metavar="JSON",
+                         help='one input as JSON by role, e.g. \'{"question": "...", "context": "..."}\' (repeatable)')
     predict.set_defaults(handler=_predict)
     runs = add_parser("runs", help="list runs")
     runs.set_defaults(handler=_runs)
@@ -85,8 +90,11 @@ def _add_inspect(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
     inspect = add_parser("inspect", help="what the Data tab shows about a data file: how it was read, rows, "
                                          "rejected rows and why, labels, warnings")
     inspect.add_argument("file", help="a CSV, TSV, TXT, JSON, JSONL, Parquet or Excel file, or demo:NAME")
-    inspect.add_argument("--text-column", default="", help="default: the guess")
-    inspect.add_argument("--label-column", default="", help="default: the guess")
+    inspect.add_argument("--task", default="text_classification", help="the task whose columns to look for")
+    inspect.add_argument("--column", action="append", default=[], metavar="ROLE=COLUMN",
+                         help="the column of one of the task's roles (repeatable; default: the guess)")
+    inspect.add_argument("--text-column", default="", help="the text role's column (default: the guess)")
+    inspect.add_argument("--label-column", default="", help="the label role's column (default: the guess)")
     inspect.add_argument("--encoding", default="", choices=ENCODINGS, metavar="E",
                          help="text encoding (default: detect); one of " + ", ".join(e for e in ENCODINGS if e))
     inspect.add_argument("--separator", default="", type=lambda text: SEPARATOR_WORDS.get(text, text),
@@ -140,9 +148,20 @@ def _predict(args: argparse.Namespace) -> int:
     from engine.inference import Predictor
 
     predictor = Predictor.from_run(_run_dir(args, args.run))
-    for text, result in zip(args.text, predictor.predict(args.text)):
-        print(json.dumps({"text": text, **result}, ensure_ascii=False))
+    inputs = [predictor.as_input(text) for text in args.text] + [_json_input(text) for text in args.input]
+    for item, result in zip(inputs, predictor.predict(inputs)):
+        print(json.dumps({**item, **result}, ensure_ascii=False))
     return 0
+
+
+def _json_input(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise DataError("cli.bad_input", text=text[:80])
+    return value
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -167,16 +186,22 @@ def _options(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from engine.data import ReadOptions, inspect_table, read_table
+    from engine.data import ReadOptions, guessed_plan, inspect_table, read_table
+    from engine.tasks import get_task
 
-    table = read_table(args.file, ReadOptions(args.encoding, args.separator))
+    columns = {"text": args.text_column, "label": args.label_column}
+    columns.update(item.split("=", 1) for item in args.column if "=" in item)
+    cfg = RunConfig.from_dict({"task": args.task, "data": {"train_file": args.file, "encoding": args.encoding,
+                                                           "separator": args.separator,
+                                                           "columns": {k: v for k, v in columns.items() if v}}})
+    plan = get_task(cfg.task).data_plan(cfg)
+    table = read_table(args.file, ReadOptions.of(cfg.data), plan=plan)
     tokenizer = None
     if args.model:
         from engine.models import load_tokenizer, resolve_model
 
         tokenizer = load_tokenizer(resolve_model(args.model).path)
-    report = inspect_table(table, args.text_column, args.label_column, tokenizer, args.max_length,
-                           args.unescape_html)
+    report = inspect_table(table, guessed_plan(table.frame, plan), tokenizer, args.max_length, args.unescape_html)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -193,16 +218,26 @@ def _report_lines(report: Any) -> list[str]:
     if report.separator:
         lines.append(f"separator: {report.separator!r} ({how(report.separator_detected)})")
     lines += [f"rows: {report.rows:,} kept of {report.rows_read:,} read; {report.rejected_rows:,} rejected while reading",
-              f"columns: {', '.join(report.columns)} (text: {report.text_column}, label: {report.label_column})",
-              f"dropped by cleaning: {report.empty_rows:,} empty, {report.duplicate_texts:,} duplicate",
-              "labels: " + ", ".join(f"{label} {count:,}" for label, count in report.label_counts.items())]
-    stats = report.length_stats
-    lines.append(f"text length ({report.length_unit}): mean {stats['mean']:.0f}, median {stats['p50']:.0f}, "
-                 f"95% {stats['p95']:.0f}, max {stats['max']:.0f}")
+              f"columns: {', '.join(report.columns)}",
+              f"dropped by cleaning: {report.empty_rows:,} empty, {report.duplicate_rows:,} duplicate"]
+    lines += [_role_line(role) for role in report.roles]
     for heading, items in (("problems", [p.message for p in report.problems]), ("warnings", report.warnings),
                            ("notes", report.notes)):
         lines += [f"{heading}:", *(f"  - {item}" for item in items)] if items else []
     return lines
+
+
+def _role_line(role: Any) -> str:
+    """One role: its column and what is in it (labels and entities counted, numbers and lengths summarised)."""
+    line = f"{role.role} ({role.kind}): column '{role.column}', {role.empty:,} empty"
+    if role.counts:
+        line += "; " + ", ".join(f"{name} {count:,}" for name, count in role.counts.items())
+    if role.stats:
+        unit = f" in {role.unit}" if role.unit else ""
+        stats = role.stats
+        line += (f"; {unit.strip() or 'values'}: min {stats['min']:g}, mean {stats['mean']:g}, median {stats['p50']:g},"
+                 f" 95% {stats['p95']:g}, max {stats['max']:g}")
+    return line
 
 
 if __name__ == "__main__":

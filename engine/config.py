@@ -37,8 +37,9 @@ register_messages({
     "config.no_train_file": ("choose a training file or the demo dataset.", "请选择训练文件或示例数据集。"),
     "config.no_validation": ("is 0 and no validation file is given; set a ratio above 0 or add a validation file.",
                              "为 0 且没有提供验证文件；请把比例设为大于 0，或添加验证文件。"),
-    "config.map_columns": ("map both the text and the label column.", "请同时选择文本列和标签列。"),
-    "config.same_columns": ("must differ from the text column.", "不能与文本列相同。"),
+    "config.map_columns": ("choose the column that holds this role.", "请选择存放这个角色的列。"),
+    "config.same_columns": ("column '{column}' is chosen for two roles; each role needs its own column.",
+                            "列“{column}”被选给了两个角色；每个角色需要自己的列。"),
     "config.choose_model": ("choose a model.", "请选择模型。"),
     "config.max_steps_zero": ("must be -1 (train for the given epochs) or a positive number of steps.",
                               "必须为 -1（按轮数训练）或正的步数。"),
@@ -123,14 +124,10 @@ class DataConfig:
                             "the training data.",
                             "可选的单独测试文件，用来给出最终分数；留空则从训练数据中划出测试行。",
                             default="")
-    text_column: str = _field("The column holding the text the model reads; change it when your file names that "
-                              "column differently.",
-                              "存放模型要读的文本的列；你的文件中该列名字不同时修改它。",
-                              default="text")
-    label_column: str = _field("The column holding each text's label (words or integers); change it when your file "
-                               "names that column differently.",
-                               "存放每条文本标签（文字或整数）的列；你的文件中该列名字不同时修改它。",
-                               default="label")
+    columns: dict[str, str] = _field("Which column of your file holds each of the task's roles (text, label, "
+                                     "tokens, tags...); a role left out uses the column named like the role.",
+                                     "你的文件中哪一列对应任务的每个角色（文本、标签、词、标注……）；没有写的角色使用与"
+                                     "角色同名的列。", default_factory=dict)
     encoding: str = _field("How the file's characters are stored; leave it empty to detect it, and choose one only "
                            "if accented or Chinese characters look wrong.",
                            "文件字符的编码方式；留空则自动检测，只有带重音的字母或中文显示不对时才手动选择。",
@@ -177,10 +174,13 @@ class DataConfig:
         _validate(self, "data")
         if not self.validation_file and self.validation_ratio == 0:
             raise ConfigError("data.validation_ratio", "config.no_validation")
-        if not self.text_column or not self.label_column:
-            raise ConfigError("data.text_column", "config.map_columns")
-        if self.text_column == self.label_column:
-            raise ConfigError("data.label_column", "config.same_columns")
+        for role, column in self.columns.items():
+            if not column:
+                raise ConfigError(f"data.columns.{role}", "config.map_columns")
+        chosen = list(self.columns.values())
+        repeated = next((column for column in chosen if chosen.count(column) > 1), None)
+        if repeated:
+            raise ConfigError("data.columns", "config.same_columns", column=repeated)
 
 
 @dataclass
@@ -425,7 +425,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
-        return _build(cls, raw, "")
+        return _build(cls, _upgraded(raw), "")
 
     @classmethod
     def from_yaml(cls, text: str, overrides: list[str] = ()) -> "RunConfig":
@@ -447,6 +447,23 @@ class RunConfig:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError("config", "config.unreadable", path=path, reason=exc) from exc
         return cls.from_yaml(text, overrides)
+
+
+# Settings renamed since the first release, so the configs of old runs still load: data.text_column became
+# the text role of data.columns, data.label_column its label role.
+_RENAMED_COLUMNS = {"text_column": "text", "label_column": "label"}
+
+
+def _upgraded(raw: dict[str, Any]) -> dict[str, Any]:
+    data = raw.get("data")
+    if not isinstance(data, dict) or not set(_RENAMED_COLUMNS) & set(data):
+        return raw
+    data = dict(data)
+    columns = dict(data.get("columns") or {})
+    for old, role in _RENAMED_COLUMNS.items():
+        if old in data:
+            columns.setdefault(role, data.pop(old))
+    return {**raw, "data": {**data, "columns": columns}}
 
 
 def _override(raw: dict[str, Any], override: str) -> None:
@@ -503,6 +520,10 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
         if not isinstance(value, list):
             raise ConfigError(name, "config.not_a_list")
         return [str(v) for v in value]
+    if getattr(hint, "__origin__", None) is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(name, "config.not_a_section")
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
     return value
 
 

@@ -142,7 +142,7 @@ def _length_factor(past: RunConfig, now: RunConfig) -> float:
 
 def _shape_key(cfg: RunConfig) -> tuple:
     return (cfg.model.max_length, cfg.train.train_batch_size, cfg.train.padding, cfg.data.train_file,
-            cfg.data.text_column)
+            tuple(sorted(cfg.data.columns.items())))
 
 
 def _device_key(cfg: RunConfig) -> tuple:
@@ -255,7 +255,7 @@ def measure_in_this_process(config_path: str | Path, result_path: str | Path, de
     cfg = RunConfig.load(config_path)
     task = get_task(cfg.task)
     check_hardware(cfg.train.device, cfg.train.precision)
-    train = load_splits(cfg.data, uploads_dir).splits.train
+    train = load_splits(cfg.data, task.data_plan(cfg), uploads_dir).splits.train
     labels = task.label_space(train, cfg)
     effective_batch = cfg.train.train_batch_size * cfg.train.gradient_accumulation_steps
     needed = (WARMUP_STEPS + MEASURED_STEPS) * effective_batch
@@ -266,7 +266,7 @@ def measure_in_this_process(config_path: str | Path, result_path: str | Path, de
         load_best_model_at_end=False, early_stopping_patience=0, logging_steps=100_000))
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
-    model = apply_method(task.build_model(model_path, labels), cfg.method, model_path)
+    model = apply_method(task.build_model(model_path, labels), cfg.method, model_path, task.peft_task_type)
     trainer = Trainer(model=model, args=training_arguments(quick, task, Path(result_path).parent / "out"),
                       processing_class=tokenizer, train_dataset=task.preprocess(train, tokenizer, quick, labels),
                       data_collator=task.collator(tokenizer, quick),

@@ -37,7 +37,7 @@ register_messages({
 
 
 class Predictor:
-    def __init__(self, task: Task, model: Any, tokenizer: Any, max_length: int, labels: list[str]):
+    def __init__(self, task: Task, model: Any, tokenizer: Any, max_length: int, labels: Any):
         self.task, self.model, self.tokenizer = task, model, tokenizer
         self.max_length, self.labels = max_length, labels
         # One call at a time: the app shares predictors between sessions, and a fast tokenizer
@@ -60,7 +60,7 @@ class Predictor:
         return cls(task, model, load_tokenizer(str(model_dir)), cfg.model.max_length, labels)
 
     @classmethod
-    def from_base(cls, spec: str, task_name: str, labels: list[str], max_length: int,
+    def from_base(cls, spec: str, task_name: str, labels: Any, max_length: int,
                   seed: int = 0) -> "Predictor":
         """The pretrained model before fine-tuning; its task head is untrained (seeded, so repeatable)."""
         import torch
@@ -70,21 +70,27 @@ class Predictor:
         torch.manual_seed(seed)
         return cls(task, task.build_model(path, labels), load_tokenizer(path), max_length, labels)
 
-    def predict(self, texts: list[str]) -> list[dict]:
-        texts = [str(t) for t in texts]
-        if not texts or not any(t.strip() for t in texts):
+    def predict(self, items: list[dict[str, Any]] | list[str]) -> list[dict]:
+        """Predictions for inputs given as {role: value} (a plain string fills the task's first input role),
+        shaped as the task's output kind says."""
+        inputs = [self.as_input(item) for item in items]
+        if not inputs:
             raise DataError("inference.no_texts")
-        if len(texts) > MAX_BATCH_TEXTS:
-            raise DataError("inference.too_many_texts", limit=MAX_BATCH_TEXTS, count=len(texts))
+        if len(inputs) > MAX_BATCH_TEXTS:
+            raise DataError("inference.too_many_texts", limit=MAX_BATCH_TEXTS, count=len(inputs))
+        self.task.check_inputs(inputs)
         with self._lock:
-            return self.task.predict(self.model, self.tokenizer, texts, self.max_length)
+            return self.task.predict(self.model, self.tokenizer, inputs, self.labels, self.max_length)
+
+    def as_input(self, item: dict[str, Any] | str) -> dict[str, Any]:
+        return item if isinstance(item, dict) else {self.task.input_roles[0].name: str(item)}
 
 
-def save_labels(model_dir: str | Path, labels: list[str]) -> None:
+def save_labels(model_dir: str | Path, labels: Any) -> None:
     Path(model_dir, LABELS_FILE).write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
 
 
-def _load_adapter(task: Task, cfg: RunConfig, model_dir: Path, labels: list[str]) -> Any:
+def _load_adapter(task: Task, cfg: RunConfig, model_dir: Path, labels: Any) -> Any:
     from peft import PeftModel
 
     base = task.build_model(resolve_model(cfg.model.name_or_path).path, labels)
@@ -92,8 +98,7 @@ def _load_adapter(task: Task, cfg: RunConfig, model_dir: Path, labels: list[str]
 
 
 def evaluate_frame(predictor: Predictor, frame: Any, cfg: RunConfig, split: str) -> EvalReport:
-    texts = frame[cfg.data.text_column].astype(str).tolist()
-    predictions = predictor.predict(texts)
+    predictions = predictor.predict(predictor.task.inputs(frame, cfg))
     return predictor.task.report(frame, predictions, cfg, predictor.labels, split)
 
 
@@ -103,11 +108,34 @@ def evaluate_run(run_dir: str | Path) -> EvalReport:
     from engine.data.uploads import run_uploads
 
     cfg = RunConfig.load(Path(run_dir) / CONFIG_FILE)
-    splits = load_splits(cfg.data, run_uploads(run_dir)).splits
+    splits = load_splits(cfg.data, get_task(cfg.task).data_plan(cfg), run_uploads(run_dir)).splits
     split, frame = ("test", splits.test) if len(splits.test) else ("validation", splits.validation)
     report = evaluate_frame(Predictor.from_run(run_dir), frame, cfg, split)
     report.save(run_dir)
     return report
+
+
+def prediction_table(inputs: list[dict[str, Any]], predictions: list[dict], output_kind: str) -> Any:
+    """One row per input, for a table or a CSV: the inputs, then the prediction flattened as its kind says."""
+    import pandas as pd
+
+    return pd.DataFrame([{**item, **_flat(prediction, output_kind)} for item, prediction in zip(inputs, predictions)])
+
+
+def _flat(prediction: dict, kind: str) -> dict[str, Any]:
+    if kind == "label_probs":
+        probs = prediction["probs"]
+        return {"label": prediction["label"], "confidence": round(max(probs.values()), 4),
+                **{f"p({name})": round(p, 4) for name, p in probs.items()}}
+    if kind == "number":
+        return {"value": round(prediction["value"], 4)}
+    if kind == "spans":
+        spans = prediction["spans"]
+        return {"entities": "; ".join(f"{s['text']} ({s['label']})" for s in spans),
+                "spans": json.dumps(spans, ensure_ascii=False)}
+    if kind == "answer":
+        return {key: prediction[key] for key in ("answer", "score", "start", "end")}
+    return {"generated": prediction["text"]}
 
 
 MERGED_DIR = "merged"

@@ -11,7 +11,7 @@ from engine.config import MethodConfig
 from engine.errors import ConfigError
 from engine.messages import register_messages
 
-MethodBuilder = Callable[[Any, MethodConfig, str], Any]
+MethodBuilder = Callable[[Any, MethodConfig, str, str], Any]  # model, method, model path, PEFT task type
 
 # Starting learning rates per method: adapters and frozen bodies train few weights from scratch and
 # need a larger step than full fine-tuning (1e-4 leaves a LoRA classifier at the majority class).
@@ -37,11 +37,12 @@ def register_method(name: str) -> Callable[[MethodBuilder], MethodBuilder]:
     return add
 
 
-def apply_method(model: Any, cfg: MethodConfig, model_path: str) -> Any:
-    """Wrap or freeze `model` (which already has its task head) as the method asks."""
+def apply_method(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
+    """Wrap or freeze `model` (which already has its task head) as the method asks; `task_type` is the task's
+    peft.TaskType name, which tells PEFT how the model is called and which head to keep trainable."""
     if cfg.kind not in METHOD_BUILDERS:
         raise ConfigError("method.kind", "methods.unknown", kind=cfg.kind, known=", ".join(METHOD_BUILDERS))
-    return METHOD_BUILDERS[cfg.kind](model, cfg, model_path)
+    return METHOD_BUILDERS[cfg.kind](model, cfg, model_path, task_type)
 
 
 def count_parameters(model: Any) -> tuple[int, int]:
@@ -51,7 +52,7 @@ def count_parameters(model: Any) -> tuple[int, int]:
 
 
 @register_method("full")
-def _full(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+def _full(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
     return model
 
 
@@ -71,11 +72,11 @@ def _modules_to_save(model: Any, cfg: MethodConfig) -> list[str] | None:
 
 
 @register_method("lora")
-def _lora(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+def _lora(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
     from peft import LoraConfig, TaskType, get_peft_model
     from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as targets
 
-    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
+    config = LoraConfig(task_type=TaskType[task_type], r=cfg.lora_r, lora_alpha=cfg.lora_alpha,
                         lora_dropout=cfg.lora_dropout, bias=cfg.lora_bias,
                         target_modules=_target_modules(model, cfg, targets),
                         modules_to_save=_modules_to_save(model, cfg))
@@ -83,7 +84,7 @@ def _lora(model: Any, cfg: MethodConfig, model_path: str) -> Any:
 
 
 @register_method("ia3")
-def _ia3(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+def _ia3(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
     from peft import IA3Config, TaskType, get_peft_model
     from peft.utils import TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING as feedforward
     from peft.utils import TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING as targets
@@ -92,17 +93,17 @@ def _ia3(model: Any, cfg: MethodConfig, model_path: str) -> Any:
     ff = feedforward.get(model.config.model_type) if not cfg.target_modules else []
     if target == "all-linear":
         raise ConfigError("method.target_modules", "methods.ia3_no_defaults", model_type=model.config.model_type)
-    config = IA3Config(task_type=TaskType.SEQ_CLS, target_modules=target, feedforward_modules=ff,
+    config = IA3Config(task_type=TaskType[task_type], target_modules=target, feedforward_modules=ff,
                        modules_to_save=_modules_to_save(model, cfg))
     return _peft(model, config, get_peft_model)
 
 
 @register_method("prompt_tuning")
-def _prompt_tuning(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+def _prompt_tuning(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
     from peft import PromptTuningConfig, PromptTuningInit, TaskType, get_peft_model
 
     init = PromptTuningInit.TEXT if cfg.prompt_init_text.strip() else PromptTuningInit.RANDOM
-    config = PromptTuningConfig(task_type=TaskType.SEQ_CLS, num_virtual_tokens=cfg.num_virtual_tokens,
+    config = PromptTuningConfig(task_type=TaskType[task_type], num_virtual_tokens=cfg.num_virtual_tokens,
                                 prompt_tuning_init=init,
                                 prompt_tuning_init_text=cfg.prompt_init_text.strip() or None,
                                 tokenizer_name_or_path=model_path if cfg.prompt_init_text.strip() else None)
@@ -136,14 +137,14 @@ def _pooler(model: Any) -> list[Any]:
 
 
 @register_method("head_only")
-def _head_only(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+def _head_only(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
     _freeze_body(model)
     _unfreeze(_pooler(model))
     return model
 
 
 @register_method("top_layers")
-def _top_layers(model: Any, cfg: MethodConfig, model_path: str) -> Any:
+def _top_layers(model: Any, cfg: MethodConfig, model_path: str, task_type: str) -> Any:
     layers = _layer_stack(model)
     if cfg.top_layers > len(layers):
         raise ConfigError("method.top_layers", "methods.too_few_layers", layers=len(layers))

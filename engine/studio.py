@@ -6,6 +6,7 @@ few tokenizers and predictors a person uses at a time so the playground answers 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
 import uuid
@@ -16,16 +17,18 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from engine.config import DataConfig, RunConfig
-from engine.data import (DEMO_PREFIX, UPLOAD_PREFIX, DataReport, LoadedTable, ReadOptions, UploadStore, guess_columns,
-                         inspect_table, load_splits, one_column_problem, read_table, rejected_frame)
+from engine.config import RunConfig
+from engine.data import (DEMO_PREFIX, UPLOAD_PREFIX, DataPlan, DataReport, LoadedTable, PreparedData, ReadOptions,
+                         UploadStore, guess_roles, guessed_plan, inspect_table, load_splits, one_column_problem,
+                         read_table, rejected_frame)
+from engine.data.kinds import is_missing
 from engine.data.table import Progress
 from engine.errors import DataError, ModelError, RunError
 from engine.estimate import TimeEstimate, estimate_time
 from engine.messages import Message, register_messages
 from engine.owners import LOCAL_OWNER
 from engine.evaluation import REPORT_FILE, EvalReport
-from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter
+from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter, prediction_table
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import (PACKAGED_PREFIX, Coverage, ModelInfo, inspect_model, load_tokenizer, looks_like_folder,
                            resolve_model, tokenizer_coverage)
@@ -60,8 +63,7 @@ class TablePreview:
     rows: int
     columns: list[str]
     head: pd.DataFrame
-    text_column: str     # best guesses, for the column dropdowns; the label is "" for a one-column table
-    label_column: str
+    guesses: dict[str, str]   # the likeliest column for each of the task's roles ("" where none is left)
     table: LoadedTable   # how it was read: the user's file name, encoding, separator, problems, rejected rows
     problem: Message | None = None  # why it cannot train as it is (a single column)
 
@@ -118,27 +120,30 @@ class Studio:
         return text
 
     def table(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
-              progress: Progress | None = None) -> LoadedTable:
-        """`source` read with `read`'s encoding and separator; read once, then shared from the cache."""
+              progress: Progress | None = None, plan: DataPlan | None = None) -> LoadedTable:
+        """`source` read with `read`'s encoding and separator (and the task's own reader in `plan`, if any); read
+        once, then shared from the cache."""
         self.readable(source, owner)
-        return read_table(source, read, self.uploads.folder(owner), progress=progress)
+        return read_table(source, read, self.uploads.folder(owner), progress=progress, plan=plan)
 
-    def preview(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
-                progress: Progress | None = None) -> TablePreview:
-        table = self.table(source, owner, read, progress)
-        text, label = guess_columns(table.frame)
-        return TablePreview(source=source, rows=len(table.frame), columns=[str(c) for c in table.frame.columns],
-                            head=table.frame.head(PREVIEW_ROWS), text_column=text, label_column=label, table=table,
-                            problem=one_column_problem(table))
+    def preview(self, cfg: RunConfig, owner: str = LOCAL_OWNER, progress: Progress | None = None) -> TablePreview:
+        """The training file of `cfg` as its task reads it, with a guess of the column for each of its roles."""
+        plan = get_task(cfg.task).data_plan(cfg)
+        table = self.table(cfg.data.train_file, owner, ReadOptions.of(cfg.data), progress, plan)
+        return TablePreview(source=cfg.data.train_file, rows=len(table.frame),
+                            columns=[str(c) for c in table.frame.columns], head=table.frame.head(PREVIEW_ROWS),
+                            guesses=guess_roles(table.frame, plan.roles), table=table,
+                            problem=one_column_problem(table) if len(plan.roles) > 1 else None)
 
-    def inspect(self, source: str, text_column: str = "", label_column: str = "", owner: str = LOCAL_OWNER, *,
-                model_spec: str = "", read: ReadOptions = ReadOptions(), max_length: int = 0,
-                unescape_html: bool = False, progress: Progress | None = None) -> DataReport:
-        """The Data tab's report; columns default to the guesses, and token lengths (against `max_length`)
-        need a model."""
-        table = self.table(source, owner, read, progress)
-        tokenizer = self.tokenizer(model_spec) if model_spec else None
-        return inspect_table(table, text_column, label_column, tokenizer, max_length, unescape_html)
+    def inspect(self, cfg: RunConfig, owner: str = LOCAL_OWNER, progress: Progress | None = None,
+                with_model: bool = True) -> DataReport:
+        """The Data tab's report of `cfg`'s training file for its task; roles whose column the file lacks are
+        guessed, and lengths are in the model's tokens (against its max length) when `with_model`."""
+        plan = get_task(cfg.task).data_plan(cfg)
+        table = self.table(cfg.data.train_file, owner, ReadOptions.of(cfg.data), progress, plan)
+        tokenizer = self.tokenizer(cfg.model.name_or_path) if with_model else None
+        return inspect_table(table, guessed_plan(table.frame, plan), tokenizer,
+                             cfg.model.max_length if with_model else 0, cfg.data.unescape_html)
 
     def rejected_rows(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
                       lang: str = "en") -> Path | None:
@@ -156,11 +161,9 @@ class Studio:
             path.write_text(text, encoding="utf-8-sig")
         return path
 
-    def split_summary(self, cfg: DataConfig, owner: str = LOCAL_OWNER) -> dict[str, Any]:
+    def split_summary(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> dict[str, Any]:
         """How the data will split and every row cleaning or reading drops, before any run starts."""
-        for source in filter(None, (cfg.train_file, cfg.validation_file, cfg.test_file)):
-            self.readable(source, owner)
-        return load_splits(cfg, self.uploads.folder(owner)).summary()
+        return self._splits(cfg, owner).summary()
 
     # models -----------------------------------------------------------------------------------
     def allowed_model(self, spec: str) -> str:
@@ -180,20 +183,25 @@ class Studio:
     def model_info(self, spec: str) -> ModelInfo:
         return inspect_model(self.allowed_model(spec))
 
-    def coverage(self, spec: str, source: str, text_column: str, owner: str = LOCAL_OWNER,
-                 read: ReadOptions = ReadOptions()) -> Coverage:
-        frame = self.table(source, owner, read).frame
-        if text_column not in frame.columns:
-            raise DataError("studio.no_text_column", column=text_column)
-        return tokenizer_coverage(self.tokenizer(spec), frame[text_column].astype(str).tolist())
+    def coverage(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> Coverage:
+        """How much of the training file's input text the model's tokenizer can read (its share of [UNK])."""
+        plan = get_task(cfg.task).data_plan(cfg)
+        frame = self.table(cfg.data.train_file, owner, ReadOptions.of(cfg.data), plan=plan).frame
+        texts = [frame[role.column] for role in plan.roles if role.input and role.column in frame.columns]
+        if not texts:
+            raise DataError("studio.no_text_column", column=", ".join(plan.input_columns))
+        words = pd.concat(texts).map(lambda value: " ".join(value) if isinstance(value, (list, tuple)) else str(value))
+        return tokenizer_coverage(self.tokenizer(cfg.model.name_or_path), words.tolist())
 
-    def plan(self, cfg: RunConfig) -> tuple[int, int, MemoryEstimate]:
-        """Trainable and total parameters and the memory estimate, before any training starts."""
+    def plan(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> tuple[int, int, MemoryEstimate]:
+        """Trainable and total parameters and the memory estimate, before any training starts (the head is sized
+        for the data's labels, so the counts are the run's own)."""
         from engine.methods import apply_method
 
         task = get_task(cfg.task)
         path = resolve_model(self.allowed_model(cfg.model.name_or_path)).path
-        model = apply_method(task.build_model(path, ["a", "b"], weights=False), cfg.method, path)
+        labels = self.check_data(cfg, owner)
+        model = apply_method(task.build_model(path, labels, weights=False), cfg.method, path, task.peft_task_type)
         trainable, total = count_parameters(model)
         config = model.config
         memory = estimate_memory(total, trainable, getattr(config, "hidden_size", 0),
@@ -205,7 +213,7 @@ class Studio:
         """How long the run would train here: from the owner's earlier runs or a cached measurement, or (with
         `measure`) from a few timed steps in a child process, which only an idle machine can time honestly."""
         self.allowed_model(cfg.model.name_or_path)  # a shared app measures only models it may load
-        rows = self.split_summary(cfg.data, owner)["rows"]["train"]
+        rows = self.split_summary(cfg, owner)["rows"]["train"]
         if measure and self.manager.running_count():
             raise RunError("estimate.busy")
         return estimate_time(cfg, rows, self.runs(owner), self.root, measure=measure,
@@ -257,13 +265,17 @@ class Studio:
         self.check_data(cfg, owner)
         return self.manager.start(cfg, owner)
 
-    def check_data(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> None:
+    def check_data(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> Any:
         """Read, clean and split the data as the run will (from the cache, so quickly), and let the task judge
-        it: one class, labels that only a test file has..."""
+        it (one class, labels that only a test file has...); returns the label space the run would learn."""
+        task = get_task(cfg.task)
+        splits = self._splits(cfg, owner).splits
+        return task.checked_labels(splits, cfg)
+
+    def _splits(self, cfg: RunConfig, owner: str) -> PreparedData:
         for source in filter(None, (cfg.data.train_file, cfg.data.validation_file, cfg.data.test_file)):
             self.readable(source, owner)
-        splits = load_splits(cfg.data, self.uploads.folder(owner)).splits
-        get_task(cfg.task).checked_labels(splits, cfg)
+        return load_splits(cfg.data, get_task(cfg.task).data_plan(cfg), self.uploads.folder(owner))
 
     def stop(self, run_id: str, owner: str = LOCAL_OWNER) -> None:
         self.manager.stop(run_id, self._scope(owner))
@@ -311,17 +323,23 @@ class Studio:
 
     def base_predictor(self, run_id: str, owner: str = LOCAL_OWNER) -> Predictor:
         cfg, tuned = self.config(run_id, owner), self.predictor(run_id, owner)
-        return self._predictors.get(("base", run_id, tuple(tuned.labels)), lambda: Predictor.from_base(
-            cfg.model.name_or_path, cfg.task, tuned.labels, cfg.model.max_length))
+        key = ("base", run_id, json.dumps(tuned.labels, sort_keys=True))
+        return self._predictors.get(key, lambda: Predictor.from_base(cfg.model.name_or_path, cfg.task, tuned.labels,
+                                                                     cfg.model.max_length))
 
-    def predict_table(self, run_id: str, owner: str, source: str, text_column: str = "") -> pd.DataFrame:
-        """Predictions for every row of a file; the text column defaults to the run's."""
-        frame = self.table(source, owner).frame
-        column = text_column or self.config(run_id, owner).data.text_column
-        if column not in frame.columns:
-            column = guess_columns(frame)[0]
-        texts = frame[column].fillna("").astype(str).tolist()
-        return predictions_frame(texts, self.predictor(run_id, owner).predict(texts))
+    def predict_table(self, run_id: str, owner: str, source: str) -> pd.DataFrame:
+        """Predictions for every row of a file, one row each: the run's input columns where the file has them,
+        else the best guesses."""
+        cfg = self.config(run_id, owner)
+        task = get_task(cfg.task)
+        plan = task.data_plan(cfg)
+        frame = self.table(source, owner, plan=plan).frame
+        guesses = guess_roles(frame, [role for role in plan.roles if role.input and role.column not in frame.columns])
+        columns = {role.role: role.column if role.column in frame.columns else guesses[role.role]
+                   for role in plan.roles if role.input}
+        inputs = [{name: ("" if is_missing(row[column]) else row[column]) for name, column in columns.items()}
+                  for _, row in frame.iterrows()]
+        return prediction_table(inputs, self.predictor(run_id, owner).predict(inputs), task.output_kind)
 
     def merge(self, run_id: str, owner: str = LOCAL_OWNER) -> Path:
         return merge_adapter(self._record(run_id, owner).run_dir)
@@ -344,9 +362,4 @@ def _model_version(run_dir: str) -> float:
     labels = Path(run_dir) / MODEL_DIR / LABELS_FILE
     return labels.stat().st_mtime if labels.exists() else 0.0
 
-
-def predictions_frame(texts: list[str], predictions: list[dict]) -> pd.DataFrame:
-    rows = [{"text": t, "label": p["label"], "confidence": round(max(p["probs"].values()), 4),
-             **{f"p({k})": round(v, 4) for k, v in p["probs"].items()}} for t, p in zip(texts, predictions)]
-    return pd.DataFrame(rows)
 

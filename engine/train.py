@@ -81,16 +81,16 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     task = get_task(cfg.task)
     task.check_config(cfg)
     check_hardware(cfg.train.device, cfg.train.precision)
-    data = load_splits(cfg.data, run_uploads(run_dir))
+    data = load_splits(cfg.data, task.data_plan(cfg), run_uploads(run_dir))
     labels = task.checked_labels(data.splits, cfg)
     log.append("data_ready", **data.summary())
     model_path = resolve_model(cfg.model.name_or_path).path
     tokenizer = load_tokenizer(model_path)
     set_seed(cfg.train.seed)  # the new task head's first weights must follow the seed too
-    model = apply_method(task.build_model(model_path, labels), cfg.method, model_path)
+    model = apply_method(task.build_model(model_path, labels), cfg.method, model_path, task.peft_task_type)
     _check_length_fits(cfg, model.config, tokenizer)
     trainable, total = count_parameters(model)
-    log.append("model_ready", trainable=trainable, total=total, labels=labels)
+    log.append("model_ready", trainable=trainable, total=total, labels=labels, live_metrics=list(task.live_metrics))
     trainer = build_trainer(cfg, task, model, tokenizer, data, labels, run_dir, log)
     checkpoint = _checkpoint_to_resume(run_dir, resume, log)
     trainer.train(resume_from_checkpoint=checkpoint)
@@ -105,8 +105,8 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
 
 
 def build_trainer(cfg: RunConfig, task: Task, model: Any, tokenizer: Any, data: PreparedData,
-                  labels: list[str], run_dir: Path, log: EventLog) -> Any:
-    from transformers import EarlyStoppingCallback, Trainer
+                  labels: Any, run_dir: Path, log: EventLog) -> Any:
+    from transformers import EarlyStoppingCallback
 
     args = training_arguments(cfg, task, run_dir / CHECKPOINT_DIR)
     effective_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
@@ -114,11 +114,11 @@ def build_trainer(cfg: RunConfig, task: Task, model: Any, tokenizer: Any, data: 
     if cfg.train.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(cfg.train.early_stopping_patience,
                                                cfg.train.early_stopping_threshold))
-    return Trainer(
+    evaluation = task.preprocess(data.splits.validation, tokenizer, cfg, labels)
+    return task.trainer_class()(
         model=model, args=args, processing_class=tokenizer,
-        train_dataset=task.preprocess(data.splits.train, tokenizer, cfg, labels),
-        eval_dataset=task.preprocess(data.splits.validation, tokenizer, cfg, labels),
-        data_collator=task.collator(tokenizer, cfg), compute_metrics=task.metrics_fn(labels),
+        train_dataset=task.preprocess(data.splits.train, tokenizer, cfg, labels), eval_dataset=evaluation,
+        data_collator=task.collator(tokenizer, cfg), compute_metrics=task.metrics_fn(labels, evaluation),
         callbacks=callbacks)
 
 
@@ -160,7 +160,7 @@ def _metric_name(cfg: RunConfig, task: Task) -> str:
 
 
 def _greater_is_better(cfg: RunConfig, task: Task) -> bool:
-    return not _metric_name(cfg, task).endswith("loss")
+    return task.higher_is_better(_metric_name(cfg, task))
 
 
 def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | None:

@@ -1,11 +1,13 @@
 """User data: read files (or demo datasets) honestly, inspect them, clean them and split them."""
-from engine.data.columns import guess_columns, one_column_problem
-from engine.data.inspect import DataReport, inspect_frame, inspect_table
+from engine.data.columns import guess_roles, one_column_problem
+from engine.data.inspect import DataReport, RoleSummary, guessed_plan, inspect_frame, inspect_table
+from engine.data.kinds import KINDS, DataPlan, RoleColumn
 from engine.data.loading import (
     DEMO_DATASETS,
     DEMO_PREFIX,
     UPLOAD_PREFIX,
     DemoDataset,
+    demos_for,
     display_name,
     load_table,
     read_table,
@@ -17,9 +19,7 @@ from engine.data.prepare import (
     PreparedData,
     Splits,
     clean_frame,
-    empty_mask,
     load_splits,
-    normalise_labels,
     require_columns,
     split_frame,
 )
@@ -28,10 +28,9 @@ from engine.data.table import LoadedTable, Problem, ReadOptions, RejectedRow, re
 from engine.data.uploads import UploadStore
 
 __all__ = [
-    "DEMO_DATASETS", "DEMO_PREFIX", "UPLOAD_PREFIX", "SUPPORTED_EXTENSIONS", "DemoDataset", "register_demo",
+    "DEMO_DATASETS", "DEMO_PREFIX", "UPLOAD_PREFIX", "SUPPORTED_EXTENSIONS", "DemoDataset", "register_demo", "demos_for",
     "display_name", "resolve_source", "read_table", "load_table", "ReadOptions", "LoadedTable", "Problem",
-    "RejectedRow", "rejected_frame", "UploadStore", "guess_columns", "one_column_problem",
-    "DataReport", "inspect_frame", "inspect_table",
+    "RejectedRow", "rejected_frame", "UploadStore", "guess_roles", "one_column_problem",
+    "KINDS", "DataPlan", "RoleColumn", "DataReport", "RoleSummary", "guessed_plan", "inspect_frame", "inspect_table",
     "CleanReport", "Splits", "PreparedData", "require_columns", "clean_frame", "split_frame", "load_splits",
-    "empty_mask", "normalise_labels",
 ]

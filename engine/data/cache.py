@@ -31,11 +31,13 @@ class TableCache:
         self._reading: dict[tuple, threading.Lock] = {}
         self._digests: dict[tuple, str] = {}
 
-    def get(self, path: Path, options: ReadOptions, name: str, read: Callable[[], LoadedTable]) -> LoadedTable:
-        """The cached table of this content, options and name, or `read()` (once, whoever asks meanwhile).
-        A DataError is kept like a table: the same bytes fail the same way."""
+    def get(self, path: Path, options: ReadOptions, name: str, read: Callable[[], LoadedTable],
+            reader: str = "") -> LoadedTable:
+        """The cached table of this content, options, name and reader (a task's own format, or "" for the general
+        readers), or `read()` (once, whoever asks meanwhile). A DataError is kept like a table: the same bytes
+        fail the same way."""
         size = path.stat().st_size
-        key = (self.digest(path), options, name)
+        key = (self.digest(path), options, name, reader)
         with self._lock:
             gate = self._reading.setdefault(key, threading.Lock())
         with gate:

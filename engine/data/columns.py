@@ -1,18 +1,20 @@
-"""Which columns hold the text and the label: guessed for the Data tab's dropdowns, checked before use.
+"""Which column holds each of a task's roles: guessed for the Data tab's dropdowns, checked before use.
 
-Names come first (a column called `review` or `sentiment` says what it is), then contents: the text
-column has the longest strings, the label column few repeated values. The two guesses are never the same
-column; a one-column file gets a sentence that says why it cannot train, not a broken mapping.
+Names come first (a column called `review` or `sentiment` says what it is), then contents by the role's kind:
+a text has the longest strings, a label few repeated values, a number is numeric, tokens and tags are lists.
+No column is guessed for two roles; a one-column file gets a sentence that says why it cannot train, not a
+broken mapping.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from engine.data.delimited import SEPARATOR_NAMES
+from engine.data.kinds import RoleColumn
 from engine.data.table import LoadedTable
 from engine.errors import DataError
 from engine.messages import Message, register_messages
@@ -22,6 +24,16 @@ TEXT_NAMES = ("text", "sentence", "review", "content", "comment", "tweet", "body
               "utterance", "question", "title", "description")
 LABEL_NAMES = ("label", "labels", "sentiment", "class", "category", "target", "intent", "topic", "rating",
                "stars", "polarity", "emotion", "y")
+# Names that say what a column holds, by kind; a role's own name always counts first.
+KIND_NAMES = {
+    "text": TEXT_NAMES, "label": LABEL_NAMES,
+    "number": ("score", "rating", "stars", "value", "target", "price", "label", "y"),
+    "tokens": ("tokens", "words"), "tags": ("tags", "ner_tags", "labels", "label"),
+    "question": ("question", "query"), "context": ("context", "passage", "paragraph", "document"),
+    "prompt": ("prompt", "instruction", "input", "question"), "response": ("response", "output", "answer", "completion"),
+    "source": ("source", "article", "document", "text", "input"),
+    "target": ("target", "summary", "highlights", "headline", "translation", "output"),
+}
 
 register_messages({
     "data.one_column": ("'{name}' has only one column ('{column}'). A classifier needs a text column and a "
@@ -32,24 +44,41 @@ register_messages({
                                   "“{name}”按分隔符 {used} 读成了一列（“{column}”），但它的行中含有 {other}。"
                                   "请把分隔符设为 {other}。"),
     "data.nested_column": ("Column '{column}' holds {kind} (the first in data row {row}), not plain values, so it "
-                           "cannot be the {role} column. Choose a column of plain text or labels.",
-                           "列“{column}”中是{kind}（第一个在第 {row} 行数据），不是普通的值，不能作为{role}列。"
-                           "请选择普通文本或标签所在的列。"),
+                           "cannot hold {role}. Choose a column of plain values.",
+                           "列“{column}”中是{kind}（第一个在第 {row} 行数据），不是普通的值，不能用作{role}。"
+                           "请选择存放普通值的列。"),
     "data.kind_lists": ("lists", "列表"),
     "data.kind_objects": ("objects", "对象"),
-    "data.role_text": ("text", "文本"),
-    "data.role_label": ("label", "标签"),
 })
 
 
-def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
-    """(text column, label column); the label is "" when the table has no second usable column."""
+def guess_roles(frame: pd.DataFrame, roles: Sequence[RoleColumn]) -> dict[str, str]:
+    """{role: column} for each role, in the task's order; "" where no column is left for a role."""
     sample = frame.head(GUESS_ROWS)
-    plain = [str(c) for c in sample.columns if _nested_kind(sample[c]) is None] or [str(c) for c in frame.columns]
-    text = _by_name(plain, TEXT_NAMES) or _longest(sample, plain)
-    others = [column for column in plain if column != text]
-    label = _by_name(others, LABEL_NAMES) or _fewest_values(sample, others)
-    return text, label
+    free = [str(c) for c in sample.columns]
+    guesses: dict[str, str] = {}
+    for role in roles:
+        nested = role.kind in ("tokens", "tags", "answers")
+        fits = [c for c in free if (_nested_kind(sample[c]) is not None) == nested] or \
+            ([] if nested else free)
+        column = _by_name(fits, (role.role, *KIND_NAMES.get(role.kind, ()))) or _by_content(sample, fits, role.kind)
+        guesses[role.role] = column
+        if column:
+            free.remove(column)
+    return guesses
+
+
+def _by_content(sample: pd.DataFrame, columns: list[str], kind: str) -> str:
+    if not columns:
+        return ""
+    if kind == "label":
+        return _fewest_values(sample, columns)
+    if kind == "number":
+        numeric = [c for c in columns if is_numeric_dtype(sample[c])]
+        return max(numeric, key=lambda c: sample[c].nunique()) if numeric else ""
+    if kind in ("tokens", "tags", "answers"):
+        return columns[0]
+    return _longest(sample, columns)
 
 
 def _by_name(columns: list[str], names: tuple[str, ...]) -> str:
@@ -85,14 +114,13 @@ def one_column_problem(table: LoadedTable) -> Message | None:
     return Message("data.one_column", {"name": table.name, "column": column})
 
 
-def require_plain(frame: pd.DataFrame, column: str, role: str) -> None:
+def require_plain(frame: pd.DataFrame, column: str, role: Message) -> None:
     """A DataError when `column` holds lists or objects (nested JSON, Parquet arrays) instead of values."""
     kind = _nested_kind(frame[column])
     if kind is None:
         return
     row = next(i for i, value in enumerate(frame[column], start=1) if _is_nested(value))
-    raise DataError("data.nested_column", column=column, kind=Message(f"data.kind_{kind}"), row=row,
-                    role=Message(f"data.role_{role}"))
+    raise DataError("data.nested_column", column=column, kind=Message(f"data.kind_{kind}"), row=row, role=role)
 
 
 def _nested_kind(series: pd.Series) -> str | None:

@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from engine.data.cache import TABLES
+from engine.data.kinds import DataPlan, NativeReader
 from engine.data.reading import SUPPORTED_EXTENSIONS, read_file
 from engine.data.table import LoadedTable, Progress, ReadOptions
 from engine.errors import DataError
-from engine.messages import register_messages
+from engine.messages import Message, register_messages
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 DEMO_PREFIX = "demo:"
@@ -53,24 +54,45 @@ register_messages({
 
 @dataclass(frozen=True)
 class DemoDataset:
+    """A small dataset we wrote for trying a task (its module registers it beside the task)."""
+
     name: str
     path: Path
     language: str
-    description: str
+    description: Message
+    task: str          # the task it was written for
+
+
+def demos_for(task: str) -> list[DemoDataset]:
+    """The demo datasets written for `task`, in the order their module registered them."""
+    from engine.tasks import task_names  # task modules register their demos; imported here, above this layer
+
+    task_names()
+    return [demo for demo in DEMO_DATASETS.values() if demo.task == task]
 
 
 DEMO_DATASETS: dict[str, DemoDataset] = {}
 
 
 def register_demo(demo: DemoDataset) -> DemoDataset:
+    if demo.name in DEMO_DATASETS:
+        raise ValueError(f"a demo dataset named {demo.name!r} is already registered")
     DEMO_DATASETS[demo.name] = demo
     return demo
 
 
-register_demo(DemoDataset("reviews_en", ASSETS_DIR / "demo" / "reviews_en.csv", "en",
-                          "320 short English product and film reviews, labelled positive / negative."))
-register_demo(DemoDataset("reviews_zh", ASSETS_DIR / "demo" / "reviews_zh.csv", "zh",
-                          "320 short Chinese reviews (food delivery, shopping, films), labelled 正面 / 负面."))
+def demo_file(name: str) -> Path:
+    return ASSETS_DIR / "demo" / name
+
+
+def _demo(name: str) -> DemoDataset:
+    if name not in DEMO_DATASETS:
+        from engine.tasks import task_names  # task modules register their demos; imported here, above this layer
+
+        task_names()
+    if name not in DEMO_DATASETS:
+        raise DataError("data.no_demo", name=name, known=", ".join(DEMO_PREFIX + n for n in DEMO_DATASETS))
+    return DEMO_DATASETS[name]
 
 
 def display_name(source: str | Path) -> str:
@@ -88,10 +110,7 @@ def resolve_source(source: str | Path, uploads_dir: str | Path | None = None) ->
     """Turn `demo:NAME`, `upload:REF` (inside `uploads_dir`, one owner's folder) or a path into an existing file."""
     text = str(source).strip()
     if text.startswith(DEMO_PREFIX):
-        name = text[len(DEMO_PREFIX):]
-        if name not in DEMO_DATASETS:
-            raise DataError("data.no_demo", name=name, known=", ".join(DEMO_PREFIX + n for n in DEMO_DATASETS))
-        return DEMO_DATASETS[name].path
+        return _demo(text[len(DEMO_PREFIX):]).path
     if text.startswith(UPLOAD_PREFIX):
         return _upload_path(text[len(UPLOAD_PREFIX):], uploads_dir)
     if not text:
@@ -114,13 +133,17 @@ def _upload_path(reference: str, uploads_dir: str | Path | None) -> Path:
 
 
 def read_table(source: str | Path, options: ReadOptions = ReadOptions(), uploads_dir: str | Path | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES, progress: Progress | None = None) -> LoadedTable:
-    """Read a CSV, TSV, TXT, JSON, JSONL, Parquet or Excel file once: later calls with the same content and
-    options share the cached table (so never change `frame` in place)."""
+               max_bytes: int = DEFAULT_MAX_BYTES, progress: Progress | None = None,
+               plan: DataPlan | None = None) -> LoadedTable:
+    """Read a CSV, TSV, TXT, JSON, JSONL, Parquet or Excel file once, or a task's own format when the `plan`'s
+    reader knows the file: later calls with the same content, options and reader share the cached table (so
+    never change `frame` in place)."""
     path = resolve_source(source, uploads_dir)
     name = display_name(source)
     _check_size(path, name, max_bytes)
-    return TABLES.get(path, options, name, lambda: _read(path, name, options, progress))
+    reader = plan.reader if plan else None
+    key = plan.reader_key if reader else ""
+    return TABLES.get(path, options, name, lambda: _read(path, name, options, progress, reader), reader=key)
 
 
 def load_table(source: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, options: ReadOptions = ReadOptions(),
@@ -141,10 +164,11 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024**2:.1f} MB" if size >= 1024**2 / 10 else f"{size} bytes"
 
 
-def _read(path: Path, name: str, options: ReadOptions, progress: Progress | None) -> LoadedTable:
+def _read(path: Path, name: str, options: ReadOptions, progress: Progress | None,
+          reader: NativeReader | None) -> LoadedTable:
     if progress:
         progress(0.0)  # shows the reading at once: a workbook reports nothing until it is read
-    table = read_file(path, name, options, progress)
+    table = (reader(path, name, options) if reader else None) or read_file(path, name, options, progress)
     table.frame = _tidy(table, name)
     if progress:
         progress(1.0)

@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_float_dtype, is_scalar
 from sklearn.model_selection import train_test_split
 
 from engine.config import DataConfig
 from engine.data.columns import require_plain
-from engine.data.entities import unescape_texts
+from engine.data.kinds import LIST_KINDS, TEXT_KINDS, DataPlan, empty, hashable, normalise
 from engine.data.loading import display_name, read_table
 from engine.data.table import ReadOptions
 from engine.errors import DataError
@@ -35,13 +34,13 @@ register_messages({
     "data.where_test": ("test file '{name}'", "测试文件“{name}”"),
     "data.no_data_rows": ("The data has no rows. Choose a file that contains your examples.",
                           "数据中没有行。请选择包含样本的文件。"),
-    "data.empty_refused": ("{count} rows have an empty text or label (the first is data row {first}). Training "
-                           "cannot use them: fill them in, or turn on dropping empty rows.",
-                           "{count} 行的文本或标签为空（第一个是第 {first} 行数据）。训练无法使用它们：请补全，"
+    "data.empty_refused": ("{count} rows have an empty value in {columns} (the first is data row {first}). "
+                           "Training cannot use them: fill them in, or turn on dropping empty rows.",
+                           "{count} 行在 {columns} 中有空值（第一个是第 {first} 行数据）。训练无法使用它们：请补全，"
                            "或打开“删除空行”。"),
-    "data.nothing_left": ("No rows are left after cleaning: all {rows} rows have an empty text or label. Check "
-                          "that the text and label columns are the right ones.",
-                          "清洗后没有剩下任何行：全部 {rows} 行的文本或标签为空。请检查文本列和标签列是否选对。"),
+    "data.nothing_left": ("No rows are left after cleaning: all {rows} rows have an empty value in {columns}. "
+                          "Check that the right columns are chosen.",
+                          "清洗后没有剩下任何行：全部 {rows} 行在 {columns} 中有空值。请检查是否选对了列。"),
     "data.bad_shares": ("The validation and test shares must be 0 or more and add up to less than 1 (got "
                         "{validation} and {test}).",
                         "验证集和测试集比例必须不小于 0，且两者之和小于 1（现在是 {validation} 和 {test}）。"),
@@ -60,9 +59,9 @@ register_messages({
     "data.reason_too_small": ("a part of {size} rows cannot hold all {labels} labels",
                               "{size} 行的部分容纳不下全部 {labels} 个标签"),
     "data.reason_sklearn": ("scikit-learn refused it ({kind})", "scikit-learn 拒绝了分层划分（{kind}）"),
-    "data.overlap_texts": ("{count} texts of the {part} file also appear in the training data; {part} scores on "
+    "data.overlap_texts": ("{count} inputs of the {part} file also appear in the training data; {part} scores on "
                            "them will look better than they really are.",
-                           "{part}文件中有 {count} 条文本也出现在训练数据中；{part}分数在这些文本上会比实际更好看。"),
+                           "{part}文件中有 {count} 条输入也出现在训练数据中；{part}分数在这些样本上会比实际更好看。"),
     "data.unseen_labels": ("The {part} file has labels that the training data lacks ({labels}); the model can "
                            "never predict them.",
                            "{part}文件中有训练数据里没有的标签（{labels}）；模型永远无法预测它们。"),
@@ -92,7 +91,6 @@ class PreparedData:
     clean: CleanReport  # of the training file
     source: str
     source_rows: int
-    labels: list[str]  # sorted labels of the training split: the classes the model will learn
     validation_clean: CleanReport | None = None  # set when a separate validation file was given
     test_clean: CleanReport | None = None  # set when a separate test file was given
     rejected_rows: int = 0  # rows of the training file left out while reading (see its LoadedTable)
@@ -118,82 +116,60 @@ def require_columns(df: pd.DataFrame, columns: list[str], where: Message | None 
     raise DataError(code, where=where or Message("data.where_data"), names=names, available=available)
 
 
-def _is_missing(value: Any) -> bool:
-    # Cells can hold lists (JSON data); pd.isna on those returns an array, so only scalars are tested.
-    return is_scalar(value) and bool(pd.isna(value))
+def require_usable(df: pd.DataFrame, plan: DataPlan, where: Message | None = None) -> None:
+    """Every role's column exists, and columns of plain kinds hold plain values (not lists or nested objects)."""
+    require_columns(df, plan.columns, where)
+    for role in plan.roles:
+        if role.kind not in LIST_KINDS:
+            require_plain(df, role.column, role.description)
 
 
-def _as_label(value: Any) -> str | None:
-    # A CSV integer column with gaps is read as float; 1.0 must still mean the label "1".
-    if isinstance(value, float) and not _is_missing(value) and value.is_integer():
-        return str(int(value))
-    return None if _is_missing(value) else str(value).strip()
+def normalised(df: pd.DataFrame, plan: DataPlan, unescape_html: bool = False) -> tuple[pd.DataFrame, int]:
+    """The role columns as the task reads them, and how many texts had HTML entities unescaped."""
+    out, unescaped = df.copy(), 0
+    for role in plan.roles:
+        out[role.column], changed = normalise(df[role.column], role.kind, unescape_html and role.kind in TEXT_KINDS)
+        unescaped += changed
+    return out, unescaped
 
 
-# Column-wise, never value by value: a 400,000-row table is normalised several times per Data tab check.
-
-def normalise_texts(series: pd.Series, unescape_html: bool = False) -> pd.Series:
-    """Stripped strings (HTML entities unescaped when asked); missing values stay None so they count as empty."""
-    texts = series.astype(str).str.strip().astype(object).where(series.notna(), None)
-    return _unescaped(texts)[0] if unescape_html else texts
-
-
-def _unescaped(texts: pd.Series) -> tuple[pd.Series, int]:
-    """Texts with HTML entities turned into characters (stripped again: &nbsp; can end a text), and how many changed."""
-    unescaped, changed = unescape_texts(texts)
-    return normalise_texts(unescaped), changed
+def empty_rows(df: pd.DataFrame, plan: DataPlan) -> pd.Series:
+    """True where any role's (normalised) cell is unusable."""
+    mask = pd.Series(False, index=df.index)
+    for role in plan.roles:
+        mask |= empty(df[role.column], role.kind)
+    return mask
 
 
-def normalise_labels(series: pd.Series) -> pd.Series:
-    """Labels as stripped strings (1 and 1.0 both become "1"); missing values stay None."""
-    if is_float_dtype(series):
-        finite = series.notna() & np.isfinite(series)
-        whole = finite & (series == series.round()) & (series.abs() < 2**53)
-        labels = normalise_texts(series)
-        labels[whole] = series[whole].astype("int64").astype(str)
-        return labels
-    if series.dtype == object and float in set(map(type, series.to_numpy())):  # floats among words (a workbook)
-        return pd.Series([_as_label(v) for v in series], index=series.index, dtype=object)
-    return normalise_texts(series)
+def repeated_inputs(df: pd.DataFrame, plan: DataPlan) -> pd.Series:
+    """True where the model's input (every input role together) appeared in an earlier row."""
+    inputs = {role.column: hashable(df[role.column], role.kind) for role in plan.roles if role.input}
+    return pd.DataFrame(inputs, index=df.index).duplicated(keep="first")
 
 
-def empty_mask(series: pd.Series) -> pd.Series:
-    """True where a cell is missing or only whitespace."""
-    return series.isna() | series.astype(str).str.strip().eq("")
-
-
-def require_usable(df: pd.DataFrame, text_column: str, label_column: str, where: Message | None = None) -> None:
-    """Both columns exist and hold plain values (not lists or nested objects)."""
-    require_columns(df, [text_column, label_column], where)
-    require_plain(df, text_column, "text")
-    require_plain(df, label_column, "label")
-
-
-def clean_frame(df: pd.DataFrame, text_column: str, label_column: str, drop_empty: bool = True,
-                drop_duplicates: bool = True, unescape_html: bool = False) -> tuple[pd.DataFrame, CleanReport]:
-    """Normalise texts and labels to stripped strings (unescaping HTML entities when asked), drop empty and
-    repeated rows, and report the counts."""
-    require_usable(df, text_column, label_column)
+def clean_frame(df: pd.DataFrame, plan: DataPlan, drop_empty: bool = True, drop_duplicates: bool = True,
+                unescape_html: bool = False) -> tuple[pd.DataFrame, CleanReport]:
+    """Normalise the role columns (unescaping HTML entities when asked), drop rows with an empty role and rows
+    whose input repeats an earlier one, and report the counts."""
+    require_usable(df, plan)
     if len(df) == 0:
         raise DataError("data.no_data_rows")
-    out = df.copy()
-    texts = normalise_texts(out[text_column])
-    out[text_column], unescaped = _unescaped(texts) if unescape_html else (texts, 0)
-    out[label_column] = normalise_labels(out[label_column])
-    empty = empty_mask(out[text_column]) | empty_mask(out[label_column])
+    out, unescaped = normalised(df, plan, unescape_html)
+    unusable = empty_rows(out, plan)
+    columns = ", ".join(f"'{column}'" for column in plan.columns)
     if drop_empty:
-        out = out[~empty]
-    elif empty.any():
-        first = int(empty.to_numpy().argmax()) + 1
-        raise DataError("data.empty_refused", count=int(empty.sum()), first=first)
+        out = out[~unusable]
+    elif unusable.any():
+        first = int(unusable.to_numpy().argmax()) + 1
+        raise DataError("data.empty_refused", count=int(unusable.sum()), first=first, columns=columns)
     # Duplicates are counted after empties go, so a blank row is never reported twice.
-    repeated = out[text_column].duplicated(keep="first") if drop_duplicates else pd.Series(False, index=out.index)
+    repeated = repeated_inputs(out, plan) if drop_duplicates else pd.Series(False, index=out.index)
     out = out[~repeated].reset_index(drop=True)
     if len(out) == 0:
-        raise DataError("data.nothing_left", rows=len(df))
-    out[text_column] = out[text_column].astype(str)
-    out[label_column] = out[label_column].astype(str)
-    report = CleanReport(rows_before=len(df), dropped_empty=int(empty.sum()) if drop_empty else 0,
+        raise DataError("data.nothing_left", rows=len(df), columns=columns)
+    for role in plan.of_kind(*TEXT_KINDS, "label"):
+        out[role.column] = out[role.column].astype(str)
+    report = CleanReport(rows_before=len(df), dropped_empty=int(unusable.sum()) if drop_empty else 0,
                          dropped_duplicates=int(repeated.sum()), rows_after=len(out), unescaped_html=unescaped)
     return out, report
 
@@ -226,17 +202,18 @@ def _class_codes(labels: pd.Series) -> np.ndarray:
     return pd.Categorical(labels, categories=sorted(labels.unique())).codes
 
 
-def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, stratify: bool,
+def _split_off(df: pd.DataFrame, label_column: str | None, size: int, seed: int, stratify: bool,
                part: str, notes: list[Message]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split `size` rows off `df`; returns (rest, held_out). Falls back to a random split with a note."""
+    """Split `size` rows off `df`; returns (rest, held_out). Keeps the label column's shares when asked and
+    possible, else falls back to a random split with a note."""
     if size == 0:
         return df, df.iloc[0:0]
-    labels = df[label_column]
-    problem = _stratify_problem(labels, size) if stratify else None
+    stratify = stratify and label_column is not None
+    problem = _stratify_problem(df[label_column], size) if stratify else None
     if stratify and problem is None:
         try:
             rest, held = train_test_split(df, test_size=size, random_state=seed, shuffle=True,
-                                          stratify=_class_codes(labels))
+                                          stratify=_class_codes(df[label_column]))
             return rest, held
         except ValueError as exc:  # a rule we did not foresee; the random split below still works
             problem = Message("data.reason_sklearn", {"kind": exc.__class__.__name__})
@@ -246,10 +223,12 @@ def _split_off(df: pd.DataFrame, label_column: str, size: int, seed: int, strati
     return rest, held
 
 
-def split_frame(df: pd.DataFrame, label_column: str, validation_ratio: float, test_ratio: float, seed: int,
+def split_frame(df: pd.DataFrame, label_column: str | None, validation_ratio: float, test_ratio: float, seed: int,
                 stratify: bool = True) -> Splits:
-    """Hold out validation and test rows (sizes relative to all rows), keeping label shares when possible."""
-    require_columns(df, [label_column])
+    """Hold out validation and test rows (sizes relative to all rows), keeping the label column's shares when
+    there is one and it is possible."""
+    if label_column is not None:
+        require_columns(df, [label_column])
     if validation_ratio < 0 or test_ratio < 0 or validation_ratio + test_ratio >= 1:
         raise DataError("data.bad_shares", validation=validation_ratio, test=test_ratio)
     rows = len(df)
@@ -264,52 +243,49 @@ def split_frame(df: pd.DataFrame, label_column: str, validation_ratio: float, te
                   test=test.reset_index(drop=True), notes=notes)
 
 
-def _load_clean(source: str, cfg: DataConfig, role: str,
+def _load_clean(source: str, cfg: DataConfig, plan: DataPlan, role: str,
                 uploads_dir: str | Path | None) -> tuple[pd.DataFrame, CleanReport, int, int]:
     """A file cleaned as the Data tab showed it: (rows, cleaning report, rows read, rows rejected reading)."""
-    table = read_table(source, ReadOptions.of(cfg), uploads_dir)
-    where = Message(f"data.where_{role}", {"name": display_name(source)})
-    require_usable(table.frame, cfg.text_column, cfg.label_column, where)
-    cleaned, report = clean_frame(table.frame, cfg.text_column, cfg.label_column, cfg.drop_empty,
-                                  cfg.drop_duplicates, cfg.unescape_html)
+    table = read_table(source, ReadOptions.of(cfg), uploads_dir, plan=plan)
+    require_usable(table.frame, plan, Message(f"data.where_{role}", {"name": display_name(source)}))
+    cleaned, report = clean_frame(table.frame, plan, cfg.drop_empty, cfg.drop_duplicates, cfg.unescape_html)
     return cleaned, report, len(table.frame), len(table.rejected)
 
 
-def _overlap_notes(splits: Splits, text_column: str, label_column: str, given: list[str]) -> list[Message]:
-    """Warn about texts shared with training data and labels the model never sees, for separate files."""
+def _overlap_notes(splits: Splits, plan: DataPlan, given: list[str]) -> list[Message]:
+    """Warn about inputs shared with the training data and labels the model never sees, for separate files."""
     notes: list[Message] = []
-    if not given:
-        return notes
-    train_texts = set(splits.train[text_column])
-    train_labels = set(splits.train[label_column])
+    inputs = [role for role in plan.roles if role.input]
     for part in given:
         frame: pd.DataFrame = getattr(splits, part)
-        shared = int(frame[text_column].isin(train_texts).sum())
         name = Message(f"data.part_{part}")
+        seen = set(zip(*(hashable(splits.train[r.column], r.kind) for r in inputs)))
+        shared = sum(1 for key in zip(*(hashable(frame[r.column], r.kind) for r in inputs)) if key in seen)
         if shared:
             notes.append(Message("data.overlap_texts", {"count": shared, "part": name}))
-        unseen = sorted(set(frame[label_column]) - train_labels)
-        if unseen:
-            notes.append(Message("data.unseen_labels", {"part": name, "labels": ", ".join(unseen)}))
+        if plan.stratify:
+            unseen = sorted(set(frame[plan.stratify]) - set(splits.train[plan.stratify]))
+            if unseen:
+                notes.append(Message("data.unseen_labels", {"part": name, "labels": ", ".join(unseen)}))
     return notes
 
 
-def load_splits(cfg: DataConfig, uploads_dir: str | Path | None = None) -> PreparedData:
-    """Load, check and clean every file of `cfg` (read with its encoding and separator), then split off only
-    what no separate file provides. `uploads_dir` is the run owner's uploads folder, where `upload:` refs live."""
-    train, clean, source_rows, rejected = _load_clean(cfg.train_file, cfg, "training", uploads_dir)
+def load_splits(cfg: DataConfig, plan: DataPlan, uploads_dir: str | Path | None = None) -> PreparedData:
+    """Load, check and clean every file of `cfg` (read with its encoding and separator) for a task's `plan`, then
+    split off only what no separate file provides. `uploads_dir` is the run owner's uploads folder, where
+    `upload:` refs live."""
+    train, clean, source_rows, rejected = _load_clean(cfg.train_file, cfg, plan, "training", uploads_dir)
     given: dict[str, tuple[pd.DataFrame, CleanReport]] = {}
     if cfg.validation_file:
-        given["validation"] = _load_clean(cfg.validation_file, cfg, "validation", uploads_dir)[:2]
+        given["validation"] = _load_clean(cfg.validation_file, cfg, plan, "validation", uploads_dir)[:2]
     if cfg.test_file:
-        given["test"] = _load_clean(cfg.test_file, cfg, "test", uploads_dir)[:2]
-    splits = split_frame(train, cfg.label_column,
+        given["test"] = _load_clean(cfg.test_file, cfg, plan, "test", uploads_dir)[:2]
+    splits = split_frame(train, plan.stratify,
                          0.0 if "validation" in given else cfg.validation_ratio,
                          0.0 if "test" in given else cfg.test_ratio, cfg.split_seed, cfg.stratify)
     for part, (frame, _) in given.items():
         setattr(splits, part, frame.reset_index(drop=True))
-    splits.notes += _overlap_notes(splits, cfg.text_column, cfg.label_column, list(given))
+    splits.notes += _overlap_notes(splits, plan, list(given))
     return PreparedData(splits=splits, clean=clean, source=cfg.train_file, source_rows=source_rows,
-                        labels=sorted(splits.train[cfg.label_column].unique()),
                         validation_clean=given["validation"][1] if "validation" in given else None,
                         test_clean=given["test"][1] if "test" in given else None, rejected_rows=rejected)

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from engine.config import RunConfig
-from engine.data import ReadOptions, empty_mask, normalise_labels
+from engine.data import ReadOptions
+from engine.data.kinds import empty_mask, normalise_labels, normalise_texts
 from engine.data.columns import require_plain
-from engine.data.prepare import normalise_texts
 from engine.data.table import LoadedTable
 from engine.errors import DataError, LabelError
 from engine.labeling.agreement import PairAgreement, agreements

@@ -83,6 +83,7 @@ class History:
     status: str = "starting"
     message: dict[str, str] | str = ""   # the last stop or failure reason, in every language (Message.texts())
     log_events: list[dict] = field(default_factory=list)   # what the run log shows (engine.runs.narrate)
+    live_metrics: list[str] = field(default_factory=list)  # what the task charts at each evaluation
     offset: int = 0
 
     def update(self, events: list[dict]) -> bool:
@@ -98,6 +99,8 @@ class History:
             self.evals.append(event["values"])
         elif kind == "progress":
             self.progress = event
+        elif kind == "model_ready":
+            self.live_metrics = list(event.get("live_metrics", ()))
         elif kind == "resumed":
             step = event["from_step"]
             self.train = [row for row in self.train if row["step"] <= step]

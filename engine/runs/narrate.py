@@ -7,7 +7,7 @@ from typing import Any
 from engine.messages import Message, pick_text, register_messages
 from engine.metric_labels import metric_label
 
-SHOWN_EVAL_METRICS = ("eval_loss", "eval_accuracy", "eval_f1_macro")  # the full set is in the Evaluate tab
+TIMING = ("runtime", "samples_per_second", "steps_per_second", "epoch")  # how fast, not how good
 
 register_messages({
     "event.log": ("step {step}: loss {loss:.4f}", "第 {step} 步：损失 {loss:.4f}"),
@@ -37,23 +37,24 @@ register_messages({
 })
 
 
-def narrate(event: dict[str, Any], lang: str = "en") -> str:
-    """`HH:MM:SS what happened`, built from the event's fields so it reads the same in every language."""
+def narrate(event: dict[str, Any], lang: str = "en", metrics: tuple[str, ...] = ()) -> str:
+    """`HH:MM:SS what happened`, built from the event's fields so it reads the same in every language.
+    `metrics` are the task's live metrics, which evaluation lines show beside the loss (all when empty)."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
-    return f"{stamp} {_sentence(event, lang)}"
+    return f"{stamp} {_sentence(event, lang, metrics)}"
 
 
-def _sentence(event: dict[str, Any], lang: str) -> str:
+def _sentence(event: dict[str, Any], lang: str, metrics: tuple[str, ...]) -> str:
     kind, values = event["kind"], event.get("values", {})
     code = f"event.{kind}"
     if kind == "log":
         return Message(code, {"step": values.get("step"), "loss": values.get("loss", float("nan"))}).text(lang)
     if kind == "eval":
-        return Message(code, {"step": values.get("step"), "scores": _scores(values, lang)}).text(lang)
+        return Message(code, {"step": values.get("step"), "scores": _scores(values, lang, metrics)}).text(lang)
     if kind == "data_ready":
         return _data_ready(event, lang)
     if kind in ("model_ready", "train_begin", "checkpoint", "stopping", "resumed", "test", "train_summary"):
-        return Message(code, _fields(kind, event, lang)).text(lang)
+        return Message(code, _fields(kind, event, lang, metrics)).text(lang)
     if kind in ("failed", "interrupted", "cancelled"):
         return Message(code, {"reason": pick_text(event.get("message", ""), lang)}).text(lang)
     if kind in ("queued", "starting", "started", "finished", "stopped"):
@@ -74,7 +75,7 @@ def _data_ready(event: dict[str, Any], lang: str) -> str:
     return " ".join([text, *notes])
 
 
-def _fields(kind: str, event: dict[str, Any], lang: str) -> dict[str, Any]:
+def _fields(kind: str, event: dict[str, Any], lang: str, metrics: tuple[str, ...]) -> dict[str, Any]:
     if kind == "model_ready":
         return {"trainable": event.get("trainable", 0), "total": event.get("total", 0)}
     if kind == "train_begin":
@@ -83,13 +84,16 @@ def _fields(kind: str, event: dict[str, Any], lang: str) -> dict[str, Any]:
         return {"step": event.get("from_step", 0)}
     if kind == "test":
         split = Message(f"split.{event.get('split', 'test')}").text(lang)
-        return {"split": split, "scores": _scores(event.get("metrics", {}), lang, prefix="")}
+        return {"split": split, "scores": _scores(event.get("metrics", {}), lang, metrics, prefix="")}
     if kind == "train_summary":
         return {"seconds": event.get("values", {}).get("train_runtime", 0.0)}
     return {"step": event.get("step", 0)}
 
 
-def _scores(values: dict[str, Any], lang: str, prefix: str = "eval_") -> str:
-    shown = [f"{metric_label(name, lang)} {values[prefix + name.removeprefix('eval_')]:.4f}"
-             for name in SHOWN_EVAL_METRICS if prefix + name.removeprefix("eval_") in values]
+def _scores(values: dict[str, Any], lang: str, metrics: tuple[str, ...], prefix: str = "eval_") -> str:
+    """The loss and the task's live metrics (or every score when they are not known), in that order."""
+    names = ("loss", *metrics) if metrics else \
+        tuple(key.removeprefix(prefix) for key in values if key.startswith(prefix) and
+              not key.removeprefix(prefix).startswith(TIMING))
+    shown = [f"{metric_label(name, lang)} {values[prefix + name]:.4f}" for name in names if prefix + name in values]
     return ("，" if lang == "zh" else ", ").join(shown)

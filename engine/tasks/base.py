@@ -1,62 +1,145 @@
 """The Task contract and its registry.
 
-A task knows the columns it needs, how to turn rows into model inputs, which model head to
-load, how to batch, how to score and how to predict. The runner, the CLI and the UI only talk
-to this contract, so adding NER, QA, causal LM or seq2seq is adding one module that calls
-`register_task()`.
+A task module declares everything that is task-specific, and nothing else in the codebase knows it:
+- its column roles, each with a kind (engine.data.kinds), which drive the Data tab's dropdowns, cleaning,
+  inspection and validation, and an optional reader for its native file formats;
+- its label space and the checks of held-out splits, its preprocessing and collator;
+- its model head, the PEFT task type (which also keeps the head trainable beside an adapter), its Trainer;
+- compute_metrics (with the evaluation features at hand), which metrics the live chart draws and whether
+  higher is better for each;
+- its evaluation report (metrics plus named tables and figures, engine.evaluation);
+- its playground: the input roles a person fills and the output kind of its predictions, which the UI
+  renders with one view per kind;
+- its demo datasets (registered beside it with engine.data.register_demo).
+The runner, the event log, the store, the CLI, the API and the tabs speak only this contract. Every module in
+engine/tasks is imported by the registry, which refuses a second task with a taken name; modules named in
+TUNEBENCH_TASKS (comma-separated import paths) are imported too, so a task can live outside the package.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, DataError
 from engine.messages import Message, register_messages
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
     from datasets import Dataset
 
     from engine.config import RunConfig
-    from engine.data import Splits
+    from engine.data import DataPlan, LoadedTable, ReadOptions, Splits
     from engine.evaluation import EvalReport
+
+PLUGINS_ENV = "TUNEBENCH_TASKS"
+# What a prediction is, for the views that show it: label probabilities {label, probs}, highlighted spans
+# {text, spans: [{start, end, label, text}]}, an answer inside a context {answer, start, end, score, context},
+# generated text {text}, a number {value}.
+OUTPUT_KINDS = ("label_probs", "spans", "answer", "text", "number")
 
 register_messages({
     "tasks.unknown_metric": ("{task} reports no metric {metric!r}; choose one of: {known}.",
                              "“{task}”任务没有指标 {metric!r}；可选：{known}。"),
     "tasks.unknown": ("unknown task {name!r}; known tasks are: {known}.", "未知的任务 {name!r}；已有的任务：{known}。"),
+    "tasks.unknown_role": ("{task} has no column role {role!r}; its roles are: {known}.",
+                           "“{task}”任务没有名为 {role!r} 的列角色；它的角色有：{known}。"),
+    "tasks.no_input": ("Type {role} first.", "请先输入{role}。"),
 })
 
 
 @dataclass(frozen=True)
 class ColumnRole:
-    """A column the task needs, mapped by the user from their file's columns."""
+    """A column the task needs, mapped by the user to one of their file's columns (DataConfig.columns)."""
 
-    name: str          # the DataConfig field that holds the user's column name
-    description: Message | str   # a Message renders in the reader's language
+    name: str                # the key in DataConfig.columns: text, label, tokens, tags, question...
+    kind: str                # how the column is read, checked and shown: engine.data.kinds
+    description: Message     # what the column holds, for the Data tab's dropdown
+    input: bool = True       # the model reads it; False for what the model learns to predict
+
+    def column(self, cfg: "RunConfig") -> str:
+        """The user's column for this role; the role's own name when the config maps none."""
+        return cfg.data.columns.get(self.name) or self.name
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric compute_metrics reports (without the eval_ prefix)."""
+
+    name: str
+    higher_is_better: bool = True
+    live: bool = False        # drawn on the Train tab's chart at each evaluation
 
 
 class Task(ABC):
-    """One fine-tuning task. Subclasses are stateless; labels travel as arguments."""
+    """One fine-tuning task. Subclasses are stateless; the label space travels as an argument."""
 
     name: str
-    title: Message | str   # shown to users: a Message renders in the reader's language
+    title: Message
     roles: tuple[ColumnRole, ...]
-    primary_metric: str   # higher is better; names ending in 'loss' are the exception
-    metric_names: tuple[str, ...]   # what compute_metrics reports, besides the loss
+    metrics: tuple[MetricSpec, ...]
+    primary_metric: str           # picks the best checkpoint unless the config names another
+    output_kind: str              # one of OUTPUT_KINDS
+    peft_task_type: str           # a peft.TaskType name: SEQ_CLS, TOKEN_CLS, QUESTION_ANS, CAUSAL_LM, SEQ_2_SEQ_LM
 
+    # -- what the task is -------------------------------------------------------------------------------------
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.metrics)
+
+    @property
+    def live_metrics(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.metrics if spec.live)
+
+    def higher_is_better(self, metric: str) -> bool:
+        """Whether a larger value of `metric` is better (any loss is lower-better)."""
+        spec = next((s for s in self.metrics if s.name == metric.removeprefix("eval_")), None)
+        return spec.higher_is_better if spec else not metric.endswith("loss")
+
+    def role(self, name: str) -> ColumnRole:
+        found = next((role for role in self.roles if role.name == name), None)
+        if found is None:
+            raise ConfigError("data.columns", "tasks.unknown_role", task=self.title, role=name,
+                              known=", ".join(r.name for r in self.roles))
+        return found
+
+    @property
+    def input_roles(self) -> tuple[ColumnRole, ...]:
+        return tuple(role for role in self.roles if role.input)
+
+    def data_plan(self, cfg: "RunConfig") -> "DataPlan":
+        """How engine.data reads, cleans, splits and inspects this task's data under `cfg`."""
+        from engine.data import DataPlan, RoleColumn
+
+        for name in cfg.data.columns:
+            self.role(name)  # a column mapped to a role this task does not have is a typo, not a no-op
+        labels = [role for role in self.roles if role.kind == "label"]
+        return DataPlan(roles=tuple(RoleColumn(r.name, r.column(cfg), r.kind, r.input, r.description)
+                                    for r in self.roles),
+                        stratify=labels[0].column(cfg) if labels else None, reader=self.read_native,
+                        reader_key=self.name)
+
+    def read_native(self, path: "Path", name: str, options: "ReadOptions") -> "LoadedTable | None":
+        """The task's own file formats (CoNLL for NER, SQuAD JSON for QA) read into a table of its roles, or None
+        to let the general readers read the file. `name` is what messages call the file."""
+        return None
+
+    # -- before training ----------------------------------------------------------------------------------
     def check_config(self, cfg: "RunConfig") -> None:
         """Settings only the task can judge, checked before a run starts."""
+        self.data_plan(cfg)
         metric = cfg.train.metric_for_best_model
         known = (*self.metric_names, "loss")
         if metric and metric not in known:
             raise ConfigError("train.metric_for_best_model", "tasks.unknown_metric", task=self.title, metric=metric,
                               known=", ".join(known))
 
-    def checked_labels(self, splits: "Splits", cfg: "RunConfig") -> list[str]:
+    def checked_labels(self, splits: "Splits", cfg: "RunConfig") -> Any:
         """The label space of the training split, with every held-out split checked against it."""
         labels = self.label_space(splits.train, cfg)
         for frame in (splits.validation, splits.test):
@@ -64,9 +147,16 @@ class Task(ABC):
         return labels
 
     @abstractmethod
-    def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
-        """The output vocabulary learned from the training split (raises DataError if unusable)."""
+    def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> Any:
+        """What the model's outputs mean, learned from the training split and saved with the model (JSON): class
+        or tag names, or a number's scale. Raises DataError if the split cannot train."""
 
+    @abstractmethod
+    def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> None:
+        """Raise DataError if a held-out split cannot be scored with this label space (checked before
+        training, so a good model is never lost to a bad test file at the end)."""
+
+    # -- training -------------------------------------------------------------------------------------------
     @abstractmethod
     def build_model(self, model_path: str, labels: list[str], weights: bool = True) -> Any:
         """Load the pretrained body with this task's head sized for `labels`; weights=False builds the
@@ -78,27 +168,42 @@ class Task(ABC):
         """Rows to tokenized model inputs (with labels when the frame has them)."""
 
     @abstractmethod
-    def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> None:
-        """Raise DataError if a held-out split cannot be scored with this label space (checked before
-        training, so a good model is never lost to a bad test file at the end)."""
-
-    @abstractmethod
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
         """Batches examples, padding as the config asks."""
 
-    @abstractmethod
-    def metrics_fn(self, labels: list[str]) -> Callable[[Any], dict[str, float]]:
-        """compute_metrics for the Trainer."""
+    def trainer_class(self) -> type:
+        """The Trainer that trains this task (Seq2SeqTrainer for generation, say)."""
+        from transformers import Trainer
 
+        return Trainer
+
+    @abstractmethod
+    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]]:
+        """compute_metrics for the Trainer; `features` are the preprocessed evaluation rows, in order (QA maps
+        logits back to its contexts through their offsets)."""
+
+    # -- after training -------------------------------------------------------------------------------------
     @abstractmethod
     def report(self, frame: "pd.DataFrame", predictions: list[dict], cfg: "RunConfig",
                labels: list[str], split: str) -> "EvalReport":
-        """Full evaluation report on a labelled frame and the model's predictions for it."""
+        """Full evaluation report on a labelled frame and the model's predictions for its inputs."""
 
     @abstractmethod
-    def predict(self, model: Any, tokenizer: Any, texts: list[str], max_length: int,
+    def predict(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: Any, max_length: int,
                 batch_size: int = 32) -> list[dict]:
-        """Predictions for raw inputs, one dict per input."""
+        """Predictions for raw inputs ({role: value} of the input roles), one dict per input, shaped as the
+        task's output kind says; `labels` is the label space the model was trained with."""
+
+    def inputs(self, frame: "pd.DataFrame", cfg: "RunConfig") -> list[dict[str, Any]]:
+        """The rows of a frame as predict() takes them."""
+        columns = {role.name: role.column(cfg) for role in self.input_roles}
+        return [{name: row[column] for name, column in columns.items()} for _, row in frame.iterrows()]
+
+    def check_inputs(self, inputs: list[dict[str, Any]]) -> None:
+        """Refuse inputs that leave a role empty everywhere, naming the role."""
+        for role in self.input_roles:
+            if not any(str(item.get(role.name) or "").strip() for item in inputs):
+                raise DataError("tasks.no_input", role=role.description)
 
 
 TASKS: dict[str, Task] = {}
@@ -109,26 +214,30 @@ def register_task(task: Task) -> Task:
     must not silently replace each other."""
     if task.name in TASKS:
         raise ValueError(f"a task named {task.name!r} is already registered by {type(TASKS[task.name]).__name__}")
+    if task.output_kind not in OUTPUT_KINDS:
+        raise ValueError(f"task {task.name!r} has an unknown output kind {task.output_kind!r}")
     TASKS[task.name] = task
     return task
 
 
 def get_task(name: str) -> Task:
-    _load_builtin_tasks()
+    _load_tasks()
     if name not in TASKS:
         raise ConfigError("task", "tasks.unknown", name=name, known=", ".join(sorted(TASKS)))
     return TASKS[name]
 
 
 def task_names() -> list[str]:
-    _load_builtin_tasks()
+    _load_tasks()
     return sorted(TASKS)
 
 
-def _load_builtin_tasks() -> None:
-    """Import every module in engine/tasks: importing a task module registers it, so adding a task is adding a
-    file. Lazy, so `import engine` stays light."""
+def _load_tasks() -> None:
+    """Import every module in engine/tasks and those TUNEBENCH_TASKS names: importing a task module registers
+    it, so adding a task is adding a file. Lazy, so `import engine` stays light."""
     import engine.tasks
 
-    for module in pkgutil.iter_modules(engine.tasks.__path__, "engine.tasks."):
-        importlib.import_module(module.name)
+    names = [module.name for module in pkgutil.iter_modules(engine.tasks.__path__, "engine.tasks.")]
+    names += [name.strip() for name in os.environ.get(PLUGINS_ENV, "").split(",") if name.strip()]
+    for name in names:
+        importlib.import_module(name)

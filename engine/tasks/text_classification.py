@@ -5,10 +5,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from engine.data.loading import DemoDataset, demo_file, register_demo
 from engine.errors import DataError
-from engine.evaluation import EvalReport, classification_metrics, classification_report
+from engine.evaluation import (EvalReport, classification_metrics, confidently_wrong, confusion_figure,
+                               per_class_table)
 from engine.messages import Message, register_messages
-from engine.tasks.base import ColumnRole, Task, register_task
+from engine.tasks.base import ColumnRole, MetricSpec, Task, register_task
+from engine.tasks.heads import load_head_model, tokenize_texts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,9 +28,15 @@ register_messages({
                             "标签 {labels} 出现在验证集或测试集中，但训练数据里没有；请在训练数据中加入这些标签的样本。"),
     "tasks.one_class": ("The label column '{column}' has only one class ({label}); a classifier needs at least two.",
                         "标签列“{column}”只有一个类别（{label}）；分类至少需要两个类别。"),
+    "demo.reviews_en": ("320 short English product and film reviews, labelled positive / negative.",
+                        "320 条英文商品和电影短评，标注为 positive / negative。"),
+    "demo.reviews_zh": ("320 short Chinese reviews (food delivery, shopping, films), labelled 正面 / 负面.",
+                        "320 条中文短评（外卖、网购、电影），标注为 正面 / 负面。"),
     "tasks.no_class": ("The label column '{column}' has no classes; a classifier needs at least two.",
                        "标签列“{column}”里没有任何类别；分类至少需要两个类别。"),
 })
+
+AVERAGED = tuple(f"{kind}_{average}" for kind in ("precision", "recall", "f1") for average in ("macro", "micro", "weighted"))
 
 
 def sort_labels(names: list[str]) -> list[str]:
@@ -37,65 +46,55 @@ def sort_labels(names: list[str]) -> list[str]:
     return sorted(names)
 
 
-def label_ids(frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> list[int]:
-    """Label names to class ids; a label the training split never had cannot be learned or scored."""
-    index = {n: i for i, n in enumerate(labels)}
-    values = [str(v) for v in frame[cfg.data.label_column]]
-    unknown = sorted(set(values) - set(index))
-    if unknown:
-        raise DataError("tasks.unseen_labels", labels=", ".join(unknown[:5]))
-    return [index[v] for v in values]
+TASK = "text_classification"
 
 
 class TextClassification(Task):
-    name = "text_classification"
+    name = TASK
     title = Message("tasks.text_classification")
-    roles = (ColumnRole("text_column", Message("tasks.text_classification.text_role")),
-             ColumnRole("label_column", Message("tasks.text_classification.label_role")))
+    roles = (ColumnRole("text", "text", Message("tasks.text_classification.text_role")),
+             ColumnRole("label", "label", Message("tasks.text_classification.label_role"), input=False))
+    metrics = (MetricSpec("accuracy", live=True), *(MetricSpec(name, live=name == "f1_macro") for name in AVERAGED))
     primary_metric = "f1_macro"
-    metric_names = ("accuracy", *(f"{kind}_{average}" for kind in ("precision", "recall", "f1")
-                                  for average in ("macro", "micro", "weighted")))
+    output_kind = "label_probs"
+    peft_task_type = "SEQ_CLS"
+
+    def label_ids(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> list[int]:
+        """Label names to class ids; a label the training split never had cannot be learned or scored."""
+        index = {n: i for i, n in enumerate(labels)}
+        values = [str(v) for v in frame[self.role("label").column(cfg)]]
+        unknown = sorted(set(values) - set(index))
+        if unknown:
+            raise DataError("tasks.unseen_labels", labels=", ".join(unknown[:5]))
+        return [index[v] for v in values]
 
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> list[str]:
-        names = sort_labels([str(v) for v in train[cfg.data.label_column].unique()])
+        column = self.role("label").column(cfg)
+        names = sort_labels([str(v) for v in train[column].unique()])
         if not names:
-            raise DataError("tasks.no_class", column=cfg.data.label_column)
+            raise DataError("tasks.no_class", column=column)
         if len(names) < 2:
-            raise DataError("tasks.one_class", column=cfg.data.label_column, label=names[0])
+            raise DataError("tasks.one_class", column=column, label=names[0])
         return names
 
+    def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> None:
+        self.label_ids(frame, cfg, labels)
+
     def build_model(self, model_path: str, labels: list[str], weights: bool = True) -> Any:
-        import torch
-        from transformers import AutoConfig, AutoModelForSequenceClassification
-        from transformers.utils import logging as hf_logging
+        from transformers import AutoModelForSequenceClassification
 
         head = dict(num_labels=len(labels), id2label=dict(enumerate(labels)),
                     label2id={n: i for i, n in enumerate(labels)})
-        if not weights:
-            with torch.device("meta"):
-                return AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(model_path, **head))
-        # The new head is untrained by design; the warning about it only confuses users.
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-        try:
-            return AutoModelForSequenceClassification.from_pretrained(model_path, **head)
-        finally:
-            hf_logging.set_verbosity(verbosity)
+        return load_head_model(AutoModelForSequenceClassification, model_path, head, weights)
 
     def preprocess(self, frame: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig",
                    labels: list[str]) -> "Dataset":
         from datasets import Dataset
 
-        texts = frame[cfg.data.text_column].astype(str).tolist()
-        padding = "max_length" if cfg.train.padding == "max_length" else False
-        enc = tokenizer(texts, truncation=True, max_length=cfg.model.max_length, padding=padding)
-        columns = dict(enc)
-        if cfg.data.label_column in frame.columns:
-            columns["labels"] = label_ids(frame, cfg, labels)
+        columns = tokenize_texts(frame[self.role("text").column(cfg)].astype(str).tolist(), tokenizer, cfg)
+        if self.role("label").column(cfg) in frame.columns:
+            columns["labels"] = self.label_ids(frame, cfg, labels)
         return Dataset.from_dict(columns)
-
-    def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: list[str]) -> None:
-        label_ids(frame, cfg, labels)
 
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
         from transformers import DataCollatorWithPadding, default_data_collator
@@ -104,7 +103,7 @@ class TextClassification(Task):
             return default_data_collator
         return DataCollatorWithPadding(tokenizer)
 
-    def metrics_fn(self, labels: list[str]) -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]]:
         def compute_metrics(eval_pred: Any) -> dict[str, float]:
             logits, y_true = eval_pred.predictions, eval_pred.label_ids
             if isinstance(logits, tuple):
@@ -114,15 +113,20 @@ class TextClassification(Task):
 
     def report(self, frame: "pd.DataFrame", predictions: list[dict], cfg: "RunConfig",
                labels: list[str], split: str) -> EvalReport:
-        y_true = np.array(label_ids(frame, cfg, labels))
+        y_true = np.array(self.label_ids(frame, cfg, labels))
         probs = np.array([[p["probs"][name] for name in labels] for p in predictions])
-        texts = frame[cfg.data.text_column].astype(str).tolist()
-        return classification_report(texts, y_true, probs, labels, self.name, split)
+        y_pred = probs.argmax(axis=1)
+        texts = frame[self.role("text").column(cfg)].astype(str).tolist()
+        return EvalReport(task=self.name, split=split, rows=len(texts), metrics=classification_metrics(y_true, y_pred),
+                          tables=[per_class_table(y_true, y_pred, labels),
+                                  confidently_wrong(texts, y_true, probs, labels)],
+                          figures=[confusion_figure(y_true, y_pred, labels)])
 
-    def predict(self, model: Any, tokenizer: Any, texts: list[str], max_length: int,
+    def predict(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: list[str], max_length: int,
                 batch_size: int = 32) -> list[dict]:
         import torch
 
+        texts = [str(item.get("text") or "") for item in inputs]
         model.eval()
         device = next(model.parameters()).device
         id2label = model.config.id2label
@@ -139,3 +143,5 @@ class TextClassification(Task):
 
 
 register_task(TextClassification())
+register_demo(DemoDataset("reviews_en", demo_file("reviews_en.csv"), "en", Message("demo.reviews_en"), TASK))
+register_demo(DemoDataset("reviews_zh", demo_file("reviews_zh.csv"), "zh", Message("demo.reviews_zh"), TASK))

@@ -118,3 +118,17 @@ def create_run() -> Callable[[Path, Any], Any]:
 @pytest.fixture(scope="session")
 def wait_for() -> Callable[..., Any]:
     return _wait_for
+
+
+def classification_plan(text: str = "text", label: str = "label") -> Any:
+    """Text classification's data plan with these columns: what most data tests read, clean and inspect with."""
+    from engine.config import DataConfig, RunConfig
+    from engine.tasks import get_task
+
+    return get_task("text_classification").data_plan(RunConfig(data=DataConfig(columns={"text": text,
+                                                                                        "label": label})))
+
+
+@pytest.fixture(scope="session")
+def plan() -> Callable[..., Any]:
+    return classification_plan

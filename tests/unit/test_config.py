@@ -28,8 +28,9 @@ def test_defaults_validate_and_have_expected_sections() -> None:
 def test_yaml_round_trip_keeps_every_setting() -> None:
     cfg = RunConfig(
         name="round trip ü 中文",
-        data=DataConfig(train_file="/data/train.csv", validation_file="/data/val.jsonl", text_column="review",
-                        label_column="stars", validation_ratio=0.15, test_ratio=0.0, stratify=False),
+        data=DataConfig(train_file="/data/train.csv", validation_file="/data/val.jsonl",
+                        columns={"text": "review", "label": "stars"}, validation_ratio=0.15, test_ratio=0.0,
+                        stratify=False),
         model=ModelConfig(name_or_path="some/hub-model", max_length=256),
         method=MethodConfig(kind="lora", lora_r=4, lora_alpha=32, target_modules=["query", "value"],
                             modules_to_save=["classifier"]),
@@ -140,7 +141,8 @@ def test_section_must_be_a_mapping() -> None:
     (lambda: MethodConfig(lora_dropout=0.95), "method.lora_dropout"),
     (lambda: MethodConfig(kind="qlora"), "method.kind"),
     (lambda: TrainConfig(lr_scheduler="exponential"), "train.lr_scheduler"),
-    (lambda: DataConfig(text_column="x", label_column="x"), "data.label_column"),
+    (lambda: DataConfig(columns={"text": "x", "label": "x"}), "data.columns"),
+    (lambda: DataConfig(columns={"text": ""}), "data.columns.text"),
 ])
 def test_out_of_range_values_name_the_field(make, field_name: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -249,3 +251,19 @@ def test_bad_overrides_are_refused(override: str, field_name: str) -> None:
     with pytest.raises(ConfigError) as info:
         RunConfig.from_yaml("train: {}\n", [override])
     assert info.value.field == field_name
+
+
+def test_configs_of_old_runs_still_load() -> None:
+    """The first release wrote data.text_column and data.label_column; they are the text and label roles now."""
+    cfg = RunConfig.from_yaml("data:\n  text_column: review\n  label_column: stars\n")
+    assert cfg.data.columns == {"text": "review", "label": "stars"}
+    assert RunConfig.from_yaml(cfg.to_yaml()) == cfg
+
+
+def test_a_column_mapped_to_a_role_the_task_lacks_is_refused() -> None:
+    from engine.tasks import get_task
+
+    cfg = RunConfig.from_yaml("data:\n  columns: {text: review, answer: a}\n")
+    with pytest.raises(ConfigError) as info:
+        get_task(cfg.task).check_config(cfg)
+    assert info.value.field == "data.columns" and "'answer'" in str(info.value) and "text, label" in str(info.value)

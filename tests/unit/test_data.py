@@ -21,6 +21,11 @@ from engine.data import (
     split_frame,
 )
 from engine.errors import DataError
+from tests.unit.conftest import classification_plan as plan
+
+
+def splits_of(data: DataConfig) -> "object":
+    return load_splits(data, plan(*(data.columns.get(role, role) for role in ("text", "label"))))
 
 ROWS = [{"text": "great phone", "label": 1}, {"text": "awful battery", "label": 0},
         {"text": "works fine", "label": 1}]
@@ -158,7 +163,7 @@ def test_demo_datasets_load_with_two_labels(name: str) -> None:
 
 def test_missing_column_message_names_it() -> None:
     with pytest.raises(DataError) as info:
-        inspect_frame(_frame(), "review", "label")
+        inspect_frame(_frame(), plan("review", "label"))
     assert "'review'" in str(info.value) and "'text'" in str(info.value) and "'label'" in str(info.value)
     with pytest.raises(DataError, match="'stars'"):
         require_columns(_frame(), ["text", "stars"])
@@ -167,16 +172,17 @@ def test_missing_column_message_names_it() -> None:
 def test_inspect_counts_lengths_and_warnings() -> None:
     df = pd.DataFrame({"text": ["good", "good", "bad one", "  ", None, "fine", "meh"] + [f"t{i}" for i in range(20)],
                        "label": ["p", "p", "n", "p", "p", None, "n"] + ["p"] * 20})
-    report = inspect_frame(df, "text", "label")
-    assert (report.rows, report.empty_text, report.empty_label, report.duplicate_texts) == (27, 2, 1, 1)
+    report = inspect_frame(df, plan("text", "label"))
+    text, label = report.roles
+    assert (report.rows, text.empty, label.empty, report.duplicate_rows) == (27, 2, 1, 1)
     assert report.empty_rows == 3
-    both = inspect_frame(pd.DataFrame({"text": ["a", None, "b"], "label": ["p", None, "n"]}), "text", "label")
-    assert (both.empty_text, both.empty_label, both.empty_rows) == (1, 1, 1)  # one row, counted once
-    assert report.label_counts == {"p": 22, "n": 2}
-    assert list(report.label_counts) == ["p", "n"]
-    assert report.length_unit == "characters" and report.length_stats["max"] == 7
+    both = inspect_frame(pd.DataFrame({"text": ["a", None, "b"], "label": ["p", None, "n"]}), plan("text", "label"))
+    assert ([r.empty for r in both.roles], both.empty_rows) == ([1, 1], 1)  # one row, counted once
+    assert label.counts == {"p": 22, "n": 2}
+    assert list(label.counts) == ["p", "n"]
+    assert text.unit == "characters" and text.stats["max"] == 7
     joined = " ".join(map(str, report.warnings))
-    assert "fewer than 5 rows" in joined and "unbalanced" in joined and "empty text or label" in joined
+    assert "fewer than 5 rows" in joined and "unbalanced" in joined and "empty value in a chosen column" in joined
 
 
 def test_inspect_uses_tokenizer_on_a_sample() -> None:
@@ -184,14 +190,15 @@ def test_inspect_uses_tokenizer_on_a_sample() -> None:
         assert add_special_tokens
         return {"input_ids": [[0] * (len(t.split()) + 2) for t in texts]}
 
-    report = inspect_frame(_balanced(50), "text", "label", tokenizer=tokenizer, sample_size=30)
-    assert report.length_unit == "tokens" and len(report.lengths) == 30
-    assert report.length_stats["max"] == 6  # "pos review number 7": 4 words + 2 special tokens
+    report = inspect_frame(_balanced(50), plan("text", "label"), tokenizer=tokenizer, sample_size=30)
+    text = report.text_input
+    assert text.unit == "tokens" and len(text.values) == 30
+    assert text.stats["max"] == 6  # "pos review number 7": 4 words + 2 special tokens
     assert report.warnings == []
 
 
 def test_inspect_warns_on_single_label() -> None:
-    report = inspect_frame(pd.DataFrame({"text": ["a", "b"], "label": ["x", "x"]}), "text", "label")
+    report = inspect_frame(pd.DataFrame({"text": ["a", "b"], "label": ["x", "x"]}), plan("text", "label"))
     assert any("same label" in str(w) for w in report.warnings)
 
 
@@ -202,7 +209,7 @@ def test_clean_counts_empties_and_duplicates_exactly() -> None:
         "text": ["Great!", " Great! ", "", "   ", None, "ok", "fine", "Great!", "nice"],
         "label": [1, 1, 0, 1, 0, None, 0, 0, 1],
     })
-    cleaned, report = clean_frame(df, "text", "label")
+    cleaned, report = clean_frame(df, plan())
     assert (report.rows_before, report.dropped_empty, report.dropped_duplicates, report.rows_after) == (9, 4, 2, 3)
     assert cleaned["text"].tolist() == ["Great!", "fine", "nice"]
     assert cleaned["label"].tolist() == ["1", "0", "1"]
@@ -213,18 +220,18 @@ def test_float_labels_from_csv_become_integer_strings(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     path.write_text("text,label\na,1\nb,\nc,0\nd, 2 \n", encoding="utf-8")
     df = load_table(path)
-    cleaned, report = clean_frame(df, "text", "label")
+    cleaned, report = clean_frame(df, plan())
     assert cleaned["label"].tolist() == ["1", "0", "2"] and report.dropped_empty == 1
 
 
 def test_clean_keeps_duplicates_when_asked_and_refuses_empties() -> None:
     df = pd.DataFrame({"text": ["a", "a", ""], "label": ["x", "x", "y"]})
-    cleaned, report = clean_frame(df.iloc[:2], "text", "label", drop_duplicates=False)
+    cleaned, report = clean_frame(df.iloc[:2], plan(), drop_duplicates=False)
     assert len(cleaned) == 2 and report.dropped_duplicates == 0
     with pytest.raises(DataError, match="data row 3"):
-        clean_frame(df, "text", "label", drop_empty=False)
+        clean_frame(df, plan(), drop_empty=False)
     with pytest.raises(DataError, match="No rows are left"):
-        clean_frame(pd.DataFrame({"text": ["", None], "label": ["x", "y"]}), "text", "label")
+        clean_frame(pd.DataFrame({"text": ["", None], "label": ["x", "y"]}), plan())
 
 
 # --- splitting ----------------------------------------------------------------------------------------------
@@ -267,10 +274,10 @@ def test_too_small_data_says_how_many_rows_are_needed() -> None:
 # --- whole pipeline ------------------------------------------------------------------------------------------
 
 def test_load_splits_from_demo() -> None:
-    prepared = load_splits(DataConfig(train_file="demo:reviews_zh", split_seed=1))
+    prepared = splits_of(DataConfig(train_file="demo:reviews_zh", split_seed=1))
     sizes = [len(prepared.splits.train), len(prepared.splits.validation), len(prepared.splits.test)]
     assert sum(sizes) == prepared.clean.rows_after == prepared.source_rows == 320
-    assert sizes[1] == sizes[2] == 32 and prepared.labels == ["正面", "负面"]
+    assert sizes[1] == sizes[2] == 32 and sorted(prepared.splits.train["label"].unique()) == ["正面", "负面"]
 
 
 def test_load_splits_uses_given_validation_file(tmp_path: Path) -> None:
@@ -280,12 +287,12 @@ def test_load_splits_uses_given_validation_file(tmp_path: Path) -> None:
             {"text": "", "label": "neg"}]
     validation.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     cfg = DataConfig(train_file=str(train), validation_file=str(validation), validation_ratio=0.0, test_ratio=0.0)
-    prepared = load_splits(cfg)
+    prepared = splits_of(cfg)
     assert (len(prepared.splits.train), len(prepared.splits.validation), len(prepared.splits.test)) == (40, 2, 0)
     assert prepared.validation_clean is not None and prepared.validation_clean.dropped_empty == 1
     notes = " ".join(map(str, prepared.splits.notes))
     assert "also appear in the training data" in notes and "other" in notes
-    with_test = load_splits(DataConfig(train_file=str(train), validation_file=str(validation), test_ratio=0.25))
+    with_test = splits_of(DataConfig(train_file=str(train), validation_file=str(validation), test_ratio=0.25))
     assert (len(with_test.splits.train), len(with_test.splits.validation), len(with_test.splits.test)) == (30, 2, 10)
 
 
@@ -293,10 +300,10 @@ def test_load_splits_names_the_file_with_a_missing_column(tmp_path: Path) -> Non
     path = tmp_path / "reviews.csv"
     pd.DataFrame({"review": ["a"], "label": ["x"]}).to_csv(path, index=False)
     with pytest.raises(DataError) as info:
-        load_splits(DataConfig(train_file=str(path)))
+        splits_of(DataConfig(train_file=str(path)))
     assert "reviews.csv" in str(info.value) and "'text'" in str(info.value) and "'review'" in str(info.value)
 
 
 def test_nan_float_labels_round_trip_through_numpy() -> None:
-    cleaned, _ = clean_frame(pd.DataFrame({"text": ["a", "b"], "label": np.array([1.0, 2.5])}), "text", "label")
+    cleaned, _ = clean_frame(pd.DataFrame({"text": ["a", "b"], "label": np.array([1.0, 2.5])}), plan())
     assert cleaned["label"].tolist() == ["1", "2.5"]

@@ -1,4 +1,5 @@
-"""engine.evaluation: metrics against hand-computed values, confusion matrix orientation, worst examples."""
+"""engine.evaluation: metrics against hand-computed values, confusion matrix orientation, worst examples, and reports
+saved and loaded in every language (including the first release's format)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,10 @@ import numpy as np
 import pytest
 
 from engine.errors import RunError
-from engine.evaluation import EvalReport, classification_metrics, classification_report, per_class_table
+import json
+
+from engine.evaluation import (EvalReport, classification_metrics, confidently_wrong, confusion_figure,
+                               per_class_table)
 
 
 def test_classification_metrics_match_hand_computation() -> None:
@@ -38,10 +42,13 @@ def test_perfect_predictions_score_one() -> None:
 
 def test_per_class_table_lists_every_label_even_unseen() -> None:
     table = per_class_table(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), ["a", "b", "c", "d"])
-    assert [row["label"] for row in table] == ["a", "b", "c", "d"]
-    assert [row["support"] for row in table] == [2, 2, 1, 0]
-    assert table[1]["precision"] == pytest.approx(2 / 3) and table[1]["recall"] == 1.0
-    assert table[1]["f1"] == pytest.approx(0.8)
+    rows = table.rows
+    assert [row["label"] for row in rows] == ["a", "b", "c", "d"]
+    assert [row["support"] for row in rows] == [2, 2, 1, 0]
+    assert rows[1]["precision"] == pytest.approx(2 / 3, abs=1e-4) and rows[1]["recall"] == 1.0
+    assert rows[1]["f1"] == pytest.approx(0.8)
+    assert [c.key for c in table.columns] == ["label", "precision", "recall", "f1", "support"]
+    assert table.title == {"en": "Per class", "zh": "各类别指标"}
 
 
 def _probs(rows: list[list[float]]) -> np.ndarray:
@@ -51,12 +58,10 @@ def _probs(rows: list[list[float]]) -> np.ndarray:
 def test_confusion_matrix_rows_are_true_columns_predicted() -> None:
     # two "neg" texts both predicted "pos": the count must sit at row neg, column pos.
     labels = ["neg", "pos"]
-    y_true = np.array([0, 0, 1])
-    probs = _probs([[0.2, 0.8], [0.4, 0.6], [0.1, 0.9]])
-    report = classification_report(["a", "b", "c"], y_true, probs, labels, "text_classification", "test")
-    assert report.confusion == [[0, 2], [0, 1]]
-    assert report.rows == 3 and report.labels == labels and report.split == "test"
-    assert sum(map(sum, report.confusion)) == report.rows
+    figure = confusion_figure(np.array([0, 0, 1]), np.array([1, 1, 1]), labels)
+    assert figure.kind == "heatmap" and figure.data["z"] == [[0, 2], [0, 1]]
+    assert figure.data["x"] == figure.data["y"] == labels
+    assert figure.data["x_title"]["en"] == "Predicted" and figure.data["y_title"]["zh"] == "真实标签"
 
 
 def test_worst_examples_are_only_wrong_ones_most_confident_first() -> None:
@@ -68,17 +73,31 @@ def test_worst_examples_are_only_wrong_ones_most_confident_first() -> None:
                     [0.9, 0.05, 0.05],    # b predicted a with 0.9
                     [0.1, 0.1, 0.8],      # right
                     [0.5, 0.3, 0.2]])     # c predicted a with 0.5
-    report = classification_report(texts, y_true, probs, labels, "text_classification", "test")
-    assert [w["text"] for w in report.worst] == ["wrong 0.9", "wrong 0.6", "wrong 0.5"]
-    assert report.worst[0] == {"text": "wrong 0.9", "true": "b", "predicted": "a", "confidence": 0.9}
-    limited = classification_report(texts, y_true, probs, labels, "text_classification", "test", worst_count=1)
-    assert [w["text"] for w in limited.worst] == ["wrong 0.9"]
+    worst = confidently_wrong(texts, y_true, probs, labels)
+    assert [w["text"] for w in worst.rows] == ["wrong 0.9", "wrong 0.6", "wrong 0.5"]
+    assert worst.rows[0] == {"text": "wrong 0.9", "true": "b", "predicted": "a", "confidence": 0.9}
+    assert [c.key for c in worst.columns] == ["true", "predicted", "confidence", "text"]  # the text last: it wraps
+    assert [w["text"] for w in confidently_wrong(texts, y_true, probs, labels, count=1).rows] == ["wrong 0.9"]
 
 
 def test_report_save_and_load(tmp_path: Path) -> None:
     with pytest.raises(RunError, match="no evaluation report"):
         EvalReport.load(tmp_path)
-    report = classification_report(["x", "y"], np.array([0, 1]), _probs([[0.7, 0.3], [0.6, 0.4]]), ["n", "p"],
-                                   "text_classification", "validation")
+    y_true, probs = np.array([0, 1]), _probs([[0.7, 0.3], [0.6, 0.4]])
+    report = EvalReport("text_classification", "validation", 2, {"accuracy": 0.5},
+                        tables=[confidently_wrong(["x", "y"], y_true, probs, ["n", "p"])],
+                        figures=[confusion_figure(y_true, probs.argmax(axis=1), ["n", "p"])])
     report.save(tmp_path)
     assert EvalReport.load(tmp_path) == report
+
+
+def test_a_first_release_report_still_loads(tmp_path: Path) -> None:
+    """Finished runs of the first release keep their Evaluate tab."""
+    old = {"task": "text_classification", "split": "test", "rows": 3, "metrics": {"accuracy": 2 / 3},
+           "labels": ["n", "p"], "confusion": [[1, 1], [0, 1]],
+           "per_class": [{"label": "n", "precision": 1.0, "recall": 0.5, "f1": 0.67, "support": 2}],
+           "worst": [{"text": "meh", "true": "n", "predicted": "p", "confidence": 0.7}]}
+    (tmp_path / "report.json").write_text(json.dumps(old), encoding="utf-8")
+    report = EvalReport.load(tmp_path)
+    assert report.figure("confusion").data["z"] == [[1, 1], [0, 1]]
+    assert report.table("per_class").rows == old["per_class"] and report.table("worst").rows == old["worst"]

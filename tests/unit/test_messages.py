@@ -121,7 +121,7 @@ def test_config_errors_name_the_field_in_both_languages(catalog: dict[str, tuple
     cfg = MethodConfig()
     object.__setattr__(cfg, "kind", "dance")  # past the config's own check, to reach the method registry
     with pytest.raises(ConfigError) as info:
-        apply_method(None, cfg, "")
+        apply_method(None, cfg, "", "SEQ_CLS")
     assert info.value.field == "method.kind"
     assert str(info.value).startswith("method.kind: unknown method 'dance'; known: full, lora")
     assert info.value.localized("zh").startswith("method.kind：未知的方法 'dance'；可选：full, lora")
@@ -131,7 +131,9 @@ def test_prediction_and_run_errors_read_in_chinese(catalog: dict[str, tuple[str,
     from engine.evaluation import EvalReport
     from engine.inference import MAX_BATCH_TEXTS, Predictor
 
-    predictor = Predictor(task=None, model=None, tokenizer=None, max_length=8, labels=[])
+    from engine.tasks import get_task
+
+    predictor = Predictor(task=get_task("text_classification"), model=None, tokenizer=None, max_length=8, labels=[])
     with pytest.raises(DataError) as info:
         predictor.predict(["x"] * (MAX_BATCH_TEXTS + 1))
     assert str(info.value) == "At most 10,000 texts can be predicted at once; got 10,001."

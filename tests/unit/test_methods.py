@@ -27,7 +27,7 @@ def _build(tiny_model: str, cfg: MethodConfig) -> Any:
 
     torch.manual_seed(0)
     model = get_task("text_classification").build_model(tiny_model, LABELS)
-    return apply_method(model, cfg, tiny_model)
+    return apply_method(model, cfg, tiny_model, "SEQ_CLS")
 
 
 def _train_steps(model: Any, tiny_model: str, steps: int = 3) -> set[str]:
@@ -203,6 +203,6 @@ def test_the_plan_counts_parameters_without_loading_weights(run_config: Callable
     cfg = run_config(method=MethodConfig(kind=kind))
     trainable, total, memory = Studio(tmp_path / "runs").plan(cfg)
     path = resolve_model(cfg.model.name_or_path).path
-    real = apply_method(get_task(cfg.task).build_model(path, ["a", "b"]), cfg.method, path)
+    real = apply_method(get_task(cfg.task).build_model(path, ["neg", "pos"]), cfg.method, path, "SEQ_CLS")
     assert (trainable, total) == count_parameters(real)
     assert memory.total_gb > memory.weights_gb > 0

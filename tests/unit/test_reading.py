@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.data import ReadOptions, guess_columns, one_column_problem, read_table, rejected_frame
+from engine.data import ReadOptions, guess_roles, one_column_problem, read_table, rejected_frame
+from tests.unit.conftest import classification_plan
 from engine.errors import DataError
 
 GOOD = [f"review number {i} was fine,{'pos' if i % 2 else 'neg'}" for i in range(60)]
@@ -82,15 +83,14 @@ def test_forced_wrong_separator_gives_one_column_and_says_which_to_choose(tmp_pa
     path = write_lines(tmp_path / "european.csv", ["text;label", "bonjour;pos", "nul;neg"])
     table = read_table(path, ReadOptions(separator=","))
     assert table.frame.shape == (2, 1) and not table.separator_detected
-    assert guess_columns(table.frame) == ("text;label", "")
+    assert guess_roles(table.frame, classification_plan().roles) == {"text": "text;label", "label": ""}
     problem = one_column_problem(table)
     assert problem is not None and "';'" in str(problem) and "Choose ';' as the separator" in str(problem)
 
 
 def test_a_one_column_file_says_it_needs_a_label_column(tmp_path: Path) -> None:
     table = read_table(write_lines(tmp_path / "texts.csv", ["text", "hello there", "good bye"]))
-    text, label = guess_columns(table.frame)
-    assert (text, label) == ("text", "")
+    assert guess_roles(table.frame, classification_plan().roles) == {"text": "text", "label": ""}
     assert "only one column ('text')" in str(one_column_problem(table))
 
 
@@ -256,10 +256,10 @@ def test_a_column_of_lists_is_refused_by_name_never_a_type_error(tmp_path: Path)
 
     frame = pd.DataFrame({"text": ["a", "b"], "tags": [["x", "y"], ["z"]]})
     with pytest.raises(DataError) as info:
-        inspect_frame(frame, "text", "tags")
+        inspect_frame(frame, classification_plan("text", "tags"))
     assert "Column 'tags' holds lists (the first in data row 1)" in str(info.value)
     with pytest.raises(DataError, match="holds objects"):
-        clean_frame(pd.DataFrame({"text": ["a"], "label": [{"name": "x"}]}), "text", "label")
+        clean_frame(pd.DataFrame({"text": ["a"], "label": [{"name": "x"}]}), classification_plan())
 
 
 def test_json_lines_reject_broken_lines_by_number(tmp_path: Path) -> None:

@@ -63,8 +63,10 @@ def test_loss_is_finite_and_decreases(trained_run: dict[str, Any]) -> None:
 def test_report_and_store_record_the_result(trained_run: dict[str, Any]) -> None:
     record, cfg, outcome = trained_run["record"], trained_run["cfg"], trained_run["outcome"]
     report = json.loads((Path(record.run_dir) / REPORT_FILE).read_text(encoding="utf-8"))
-    assert report["split"] == "test" and report["rows"] == 20 and report["labels"] == LABELS
-    assert sum(map(sum, report["confusion"])) == report["rows"]
+    (confusion,) = report["figures"]
+    assert report["split"] == "test" and report["rows"] == 20 and confusion["data"]["x"] == LABELS
+    assert sum(map(sum, confusion["data"]["z"])) == report["rows"]
+    assert [table["name"] for table in report["tables"]] == ["per_class", "worst"]
     assert report["metrics"]["accuracy"] >= 0.8  # the classes are separable by a single word
     assert outcome.status == "finished" and outcome.metric_name == "f1_macro"
     history = load_history(record.run_dir)
@@ -96,8 +98,10 @@ def test_predictor_loads_the_run_and_predicts(trained_run: dict[str, Any]) -> No
 @pytest.mark.slow
 def test_predictor_refuses_empty_input_and_unfinished_runs(trained_run: dict[str, Any], tmp_path: Path) -> None:
     predictor = Predictor.from_run(trained_run["record"].run_dir)
-    with pytest.raises(DataError, match="at least one text"):
+    with pytest.raises(DataError, match="Type the text to classify first"):
         predictor.predict(["  ", ""])
+    with pytest.raises(DataError, match="at least one text"):
+        predictor.predict([])
     with pytest.raises(RunError, match="no trained model"):
         Predictor.from_run(tmp_path)
 
@@ -169,7 +173,7 @@ def test_stop_file_before_training_stops_after_one_step(run_config, create_run, 
 @pytest.mark.slow
 def test_missing_column_fails_with_its_name(run_config, create_run, tmp_path: Path) -> None:
     cfg = run_config()
-    cfg.data.text_column = "review"
+    cfg.data.columns["text"] = "review"
     record = create_run(tmp_path / "runs", cfg)
     with pytest.raises(DataError, match="'review'"):
         run_training(record.run_dir)

@@ -1,0 +1,36 @@
+"""Pieces several task modules share: loading a pretrained body with a new head, and tokenizing texts.
+
+Not a task itself (it registers nothing); the registry imports it like any module in engine/tasks.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
+
+
+def load_head_model(auto_class: Any, model_path: str, head: dict[str, Any], weights: bool = True) -> Any:
+    """`auto_class` (AutoModelFor...) from `model_path` with the head described by `head` (num_labels, id2label,
+    problem_type...); weights=False builds it on the meta device, shapes only, for counting parameters."""
+    import torch
+    from transformers import AutoConfig
+    from transformers.utils import logging as hf_logging
+
+    if not weights:
+        with torch.device("meta"):
+            return auto_class.from_config(AutoConfig.from_pretrained(model_path, **head))
+    # The new head is untrained by design; the warning about it only confuses users.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return auto_class.from_pretrained(model_path, **head)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def tokenize_texts(texts: list[str], tokenizer: Any, cfg: "RunConfig") -> dict[str, list]:
+    """Token ids of `texts`, cut at the config's max length and padded as it asks (dynamic padding leaves that
+    to the collator)."""
+    padding = "max_length" if cfg.train.padding == "max_length" else False
+    return dict(tokenizer(texts, truncation=True, max_length=cfg.model.max_length, padding=padding))
