@@ -13,8 +13,6 @@ from typing import Sequence
 
 import pandas as pd
 
-from engine.tasks.token_classification.schemes import OUTSIDE
-
 Tags = Sequence[Sequence[str]]
 
 
@@ -70,12 +68,12 @@ def entity_scores(gold: Tags, predicted: Tags, types: Sequence[str] = ()) -> Ent
 
 def tag_confusion(gold: Tags, predicted: Tags, tags: Sequence[str] = ()) -> pd.DataFrame:
     """Words counted by gold tag (rows) and predicted tag (columns). Rows and columns follow `tags` (a label
-    set's order), then any other tag seen, sorted; a tag in neither list nor data gets no row."""
+    set's order, so O comes first), then any other tag seen, sorted."""
     _check_lengths(gold, predicted)
     pairs = pd.DataFrame({"gold": [tag for sentence in gold for tag in sentence],
                           "predicted": [tag for sentence in predicted for tag in sentence]})
     seen = set(pairs["gold"]) | set(pairs["predicted"])
-    order = list(dict.fromkeys(tags)) or [OUTSIDE]
+    order = list(dict.fromkeys(tags))
     order += sorted(seen - set(order))
     counts = pd.crosstab(pairs["gold"], pairs["predicted"]) if len(pairs) else pd.DataFrame()
     matrix = counts.reindex(index=order, columns=order, fill_value=0).astype(int)
