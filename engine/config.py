@@ -75,14 +75,14 @@ def _field(en: str, zh: str = "", *, low: float | None = None, high: float | Non
     return field(metadata={"help": en, "help_zh": zh, "low": low, "high": high, "choices": choices}, **kw)
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> None:
+def check_range(name: str, value: float, low: float, high: float) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
         raise ConfigError(name, "config.not_a_number", value=value)
     if not low <= value <= high:
         raise ConfigError(name, "config.out_of_range", low=low, high=high, value=value)
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(name, "config.unknown_choice", value=value,
                           choices=", ".join(repr(c) if c == "" else c for c in choices))
@@ -93,9 +93,9 @@ def _validate(section: Any, prefix: str) -> None:
     for f in fields(section):
         meta, value = f.metadata, getattr(section, f.name)
         if meta.get("choices") is not None:
-            _check_choice(f"{prefix}.{f.name}", value, meta["choices"])
+            check_choice(f"{prefix}.{f.name}", value, meta["choices"])
         elif meta.get("low") is not None:
-            _check_range(f"{prefix}.{f.name}", value, meta["low"], meta["high"])
+            check_range(f"{prefix}.{f.name}", value, meta["low"], meta["high"])
 
 
 def bounds(section: type, name: str) -> tuple[float | None, float | None]:
@@ -409,6 +409,10 @@ class RunConfig:
     name: str = _field("A name for the run, shown in the run list; leave it empty to name it by its start time.",
                        "运行的名称，显示在运行列表中；留空则以开始时间命名。",
                        default="")
+    options: dict[str, Any] = _field("Settings of the task itself (a window's stride, how many answers to weigh...); "
+                                     "each task lists its own, and one left out takes the task's default.",
+                                     "任务本身的设置（窗口步长、参与比较的答案数……）；每个任务有自己的一组，"
+                                     "没写的使用任务的默认值。", default_factory=dict)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     method: MethodConfig = field(default_factory=MethodConfig)
@@ -500,11 +504,11 @@ def _build(cls: type, raw: dict[str, Any], prefix: str) -> Any:
                 raise ConfigError(prefix + name, "config.not_a_section")
             kwargs[name] = _build(hint, value, f"{prefix}{name}.")
         else:
-            kwargs[name] = _coerce(prefix + name, hint, value)
+            kwargs[name] = coerce(prefix + name, hint, value)
     return cls(**kwargs)
 
 
-def _coerce(name: str, hint: Any, value: Any) -> Any:
+def coerce(name: str, hint: Any, value: Any) -> Any:
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(name, "config.not_a_bool", value=value)
@@ -523,6 +527,8 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
     if getattr(hint, "__origin__", None) is dict:
         if not isinstance(value, dict):
             raise ConfigError(name, "config.not_a_section")
+        if hint.__args__[1] is Any:  # task options: the task checks their types (Task.check_config)
+            return {str(k): v for k, v in value.items()}
         return {str(k): "" if v is None else str(v) for k, v in value.items()}
     return value
 

@@ -47,6 +47,8 @@ register_messages({
     "tasks.unknown_metric": ("{task} reports no metric {metric!r}; choose one of: {known}.",
                              "“{task}”任务没有指标 {metric!r}；可选：{known}。"),
     "tasks.unknown": ("unknown task {name!r}; known tasks are: {known}.", "未知的任务 {name!r}；已有的任务：{known}。"),
+    "tasks.unknown_option": ("{task} has no such option; its options are: {known}.",
+                             "“{task}”任务没有这个选项；它的选项有：{known}。"),
     "tasks.unknown_role": ("{task} has no column role {role!r}; its roles are: {known}.",
                            "“{task}”任务没有名为 {role!r} 的列角色；它的角色有：{known}。"),
     "tasks.no_input": ("Type {role} first.", "请先输入{role}。"),
@@ -68,6 +70,31 @@ class ColumnRole:
 
 
 @dataclass(frozen=True)
+class TaskOption:
+    """A setting of the task itself (RunConfig.options), with its default, help and allowed values; the form
+    shows it beside the other settings and check_config refuses what it does not allow."""
+
+    name: str
+    default: bool | int | float | str
+    help: Message
+    low: float | None = None       # numbers: the allowed range
+    high: float | None = None
+    choices: tuple[str, ...] = ()  # text: the allowed values
+
+    def check(self, value: Any) -> Any:
+        """`value` as this option's type, or a ConfigError naming the option."""
+        from engine.config import check_choice, check_range, coerce  # the config's own rules, not a copy
+
+        field = f"options.{self.name}"
+        value = coerce(field, type(self.default), value)
+        if self.choices:
+            check_choice(field, value, self.choices)
+        elif self.low is not None and self.high is not None:
+            check_range(field, value, self.low, self.high)
+        return value
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     """A metric compute_metrics reports (without the eval_ prefix)."""
 
@@ -84,6 +111,7 @@ class Task(ABC):
     roles: tuple[ColumnRole, ...]
     metrics: tuple[MetricSpec, ...]
     primary_metric: str           # picks the best checkpoint unless the config names another
+    options: tuple[TaskOption, ...] = ()
     output_kind: str              # one of OUTPUT_KINDS
     peft_task_type: str           # a peft.TaskType name: SEQ_CLS, TOKEN_CLS, QUESTION_ANS, CAUSAL_LM, SEQ_2_SEQ_LM
 
@@ -130,9 +158,20 @@ class Task(ABC):
         return None
 
     # -- before training ----------------------------------------------------------------------------------
+    def option(self, cfg: "RunConfig", name: str) -> Any:
+        """The config's value of one of this task's options, or its default."""
+        spec = next(o for o in self.options if o.name == name)
+        return spec.check(cfg.options[name]) if name in cfg.options else spec.default
+
     def check_config(self, cfg: "RunConfig") -> None:
         """Settings only the task can judge, checked before a run starts."""
         self.data_plan(cfg)
+        known = {option.name: option for option in self.options}
+        for name, value in cfg.options.items():
+            if name not in known:
+                raise ConfigError(f"options.{name}", "tasks.unknown_option", task=self.title,
+                                  known=", ".join(known) or "-")
+            known[name].check(value)
         metric = cfg.train.metric_for_best_model
         known = (*self.metric_names, "loss")
         if metric and metric not in known:
