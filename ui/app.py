@@ -15,7 +15,7 @@ from ui.errors import guarded
 from ui.form import Form
 from ui.i18n import LANGUAGES, Translator, language_from_header
 from ui.owners import new_browser_id, page_owner
-from ui.tabs import data, evaluate, model, params, playground, train
+from ui.tabs import data, evaluate, label, model, params, playground, train
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 LANGUAGE_KEY = "language"
@@ -30,6 +30,8 @@ class Tabs:
     evaluate: evaluate.EvaluateTab
     playground: playground.PlaygroundTab
     train_page: gr.Tab   # opening it refreshes the time estimate
+    label: label.LabelTab
+    pages: gr.Tabs       # the tab set: the Label tab opens the Data tab and back
 
 
 def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
@@ -70,7 +72,7 @@ def _header(ctx: Context, login: bool) -> gr.Radio:
 
 def _tabs(ctx: Context) -> Tabs:
     tr = ctx.tr
-    with gr.Tabs():
+    with gr.Tabs() as pages:
         with tr.bind(gr.Tab(id="data", render_children=True), "tab_data"):
             ctx.form.bind("", "task", tr.bind(gr.Dropdown(task_names(), value="text_classification"), "task"))
             data_tab = data.build(ctx)
@@ -84,7 +86,8 @@ def _tabs(ctx: Context) -> Tabs:
             evaluate_tab = evaluate.build(ctx)
         with tr.bind(gr.Tab(id="playground", render_children=True), "tab_playground"):
             playground_tab = playground.build(ctx)
-    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page)
+        label_tab = label.build(ctx)  # its own gr.Tab, last
+    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page, label_tab, pages)
 
 
 def _wire(ctx: Context, tabs: Tabs) -> None:
@@ -96,6 +99,7 @@ def _wire(ctx: Context, tabs: Tabs) -> None:
     train.wire_estimate(ctx, tabs.train, [tabs.train_page.select, tabs.data.ready.change, tabs.train.ended.change])
     evaluate.wire(ctx, tabs.evaluate, tabs.train.ended)
     playground.wire(ctx, tabs.playground)
+    label.wire(ctx, tabs.label, tabs.pages, tabs.data, tabs.train)
 
 
 def _switch_language(tr: Translator) -> Any:

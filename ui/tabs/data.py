@@ -50,6 +50,7 @@ class DataTab:
     labels_plot: gr.Plot
     lengths_plot: gr.Plot
     ready: gr.State              # True when the chosen data loads and the mapped columns make a usable dataset
+    label_these: gr.Button       # offered for texts without labels: makes a labeling project (ui.tabs.label_setup)
 
 
 def build(ctx: Context) -> DataTab:
@@ -78,6 +79,8 @@ def build(ctx: Context) -> DataTab:
                 test_upload, test_file, test_name = _file_slot(ctx, "test")
         with gr.Column(scale=2):
             summary = gr.Markdown(elem_id="data-summary")
+            label_these = tr.bind(gr.Button(visible=False, size="sm", elem_id="data-label-these"), "label_these",
+                                  attr="value")
             rejected = tr.bind(gr.File(visible=False, interactive=False, elem_id="data-rejected"), "rejected_download")
             split = gr.Markdown(elem_id="data-split")
             with gr.Row():
@@ -86,7 +89,7 @@ def build(ctx: Context) -> DataTab:
             preview = tr.bind(gr.Dataframe(interactive=False, wrap=True, max_height=320), "preview")
     return DataTab(demo, upload, source, source_name, encoding, separator, validation_upload, test_upload,
                    validation_file, test_file, validation_name, test_name, text_column, label_column, unescape_html,
-                   preview, summary, rejected, split, labels_plot, lengths_plot, gr.State(False))
+                   preview, summary, rejected, split, labels_plot, lengths_plot, gr.State(False), label_these)
 
 
 def _read_option(ctx: Context, name: str) -> gr.Dropdown:
@@ -193,7 +196,7 @@ def _previewer(ctx: Context) -> Any:
                 gr.update(choices=read_choices("encoding", lang, table.encoding),
                           interactive=table.format not in ("excel", "parquet")),
                 gr.update(choices=read_choices("separator", lang, table.separator),
-                          interactive=table.format == "delimited"),
+                          interactive=table.format in ("delimited", "lines")),
                 problem, None, None, gr.update(value=None, visible=False), False if shown.problem else gr.skip())
     return preview
 
