@@ -304,6 +304,7 @@ TEXT.update({
     "label_suggestion": ("Suggestion", "建议标签"),
     "label_confidence": ("confidence", "置信度"),
     "label_accept": ("accept", "采纳"),
+    "label_key_enter": ("Enter", "回车"),
     "label_skip": ("skip", "跳过"),
     "label_back": ("back", "返回"),
     "label_undo": ("undo", "撤销"),

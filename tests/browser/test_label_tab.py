@@ -1,5 +1,6 @@
 """The Label tab in a real Chromium: a file of texts becomes a project, the keyboard labels, skips, goes back,
-undoes and takes a note while the progress follows; and the Data tab offers to label a file that has no labels.
+undoes and takes a note while the progress follows; one click trains on the labels and the model's suggestions
+come back to the card; and the Data tab offers to label a file that has no labels.
 
 Waits are event-driven (Playwright's auto-waiting `expect`), never fixed sleeps.
 """
@@ -12,8 +13,12 @@ from typing import Any, Callable, Iterator
 import pytest
 from playwright.sync_api import expect
 
+from engine.labeling.desk import LabelDesk, rows_of
 from engine.labeling.store import LabelStore
-from tests.browser.test_browser import go_to, upload_input
+from engine.studio import Studio
+from tests.browser.test_browser import TRAIN_TIMEOUT_MS, go_to, upload_input
+from tests.browser.test_sessions import choose_local_model, set_number
+from tests.unit.conftest import separable_rows
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +104,27 @@ def test_the_data_tab_offers_to_label_a_file_without_labels(page: Any, texts_fil
     expect(page.get_by_label("Project name")).to_be_visible()  # the Label tab is open, at the new project
     expect(page.get_by_label("Project name")).to_have_value("reviews")
     expect(page.locator("#label-summary")).to_contain_text("rows: 6")
+
+
+def test_train_in_one_click_and_accept_a_suggestion(page: Any, label_runs: Path, tiny_model: str) -> None:
+    rows = separable_rows(20, seed=2)
+    labels = [row["label"] if i < 24 else None for i, row in enumerate(rows)]  # 24 of 40 labeled already
+    LabelDesk(Studio(label_runs)).create("sentiment", "local", ["pos", "neg"],
+                                         rows_of([row["text"] for row in rows], labels))
+    choose_local_model(page, tiny_model)
+    go_to(page, "3 · Hyperparameters")
+    set_number(page, "Learning rate", "0.01")
+    go_to(page, "7 · Label")
+    page.get_by_label("Labeling project").click()
+    page.get_by_role("option", name="sentiment").click()
+    expect(page.locator("#label-progress")).to_contain_text("24 of 40 labeled")
+    page.get_by_role("button", name="Train on the labeled rows").click()
+    model = page.locator("#label-model")
+    expect(model).to_contain_text("trained on 24 labels")
+    expect(model).to_contain_text("suggestions for 40 of 40 rows", timeout=TRAIN_TIMEOUT_MS)
+    page.keyboard.press("s")  # the next row comes with the model's suggestion
+    expect(page.locator("#label-card")).to_contain_text("Suggestion")
+    page.keyboard.press("Enter")
+    expect(page.locator("#label-progress")).to_contain_text("25 of 40 labeled")
+    go_to(page, "4 · Train")  # the run is an ordinary run of the studio
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"sentiment · 24"))

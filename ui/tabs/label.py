@@ -92,10 +92,11 @@ def wire(ctx: Context, tab: LabelTab, pages: gr.Tabs, data_tab: DataTab, train_t
     tab.page.select(guarded(views.listed), [ctx.state, tab.state], shown, show_progress="hidden")
     tab.project.input(guarded(views.opened), [tab.project, ctx.state, tab.state, tab.order], shown)
     tab.order.input(guarded(views.reordered), [tab.order, ctx.state, tab.state], [tab.state, tab.card, tab.note])
-    # One key at a time, in order: each acts on the state the previous one left.
+    # Keys skip the queue (its round trips cost more than the work): every key is sent ("multiple"), and each one
+    # names the row that was on screen, so keys answered out of order still act on what the person saw.
     tab.card.click(guarded(views.act), [tab.order, ctx.state, tab.state],
-                   [tab.state, tab.card, tab.progress, tab.note], concurrency_limit=1, trigger_mode="multiple",
-                   show_progress="hidden")
+                   [tab.state, tab.card, tab.progress, tab.note], trigger_mode="multiple", show_progress="hidden",
+                   queue=False)
     gr.on([tab.note.submit, tab.note.blur], guarded(views.noted), [tab.note, ctx.state, tab.state], None,
           show_progress="hidden")
     tab.timer.tick(guarded(views.ticked), [ctx.state, tab.state], [tab.progress, tab.model], show_progress="hidden")

@@ -116,7 +116,7 @@ def _suggestion(view: ItemView, colors: dict[str, str], lang: str) -> str:
 
 
 def _actions(lang: str, accept: bool) -> str:
-    buttons = [("accept", "Enter", "label_accept")] if accept else []
+    buttons = [("accept", text("label_key_enter", lang), "label_accept")] if accept else []
     buttons += [("skip", "S", "label_skip"), ("back", "B", "label_back"), ("undo", "U", "label_undo")]
     shown = "".join(f"<button data-action='{action}'><kbd>{key}</kbd>{text(words, lang)}</button>"
                     for action, key, words in buttons)
