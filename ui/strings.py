@@ -3,6 +3,7 @@
 TEXT: dict[str, tuple[str, str]] = {
     # header and tabs
     "title": ("# 🎛️ Tunebench", "# 🎛️ Tunebench 微调工作台"),
+    "language": ("Language", "语言"),
     "subtitle": ("Fine-tune Transformers models in your browser: data → model → settings → train → evaluate → try.",
                  "在浏览器里微调 Transformers 模型：数据 → 模型 → 参数 → 训练 → 评估 → 试用。"),
     "tab_data": ("1 · Data", "1 · 数据"),
@@ -73,7 +74,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "format_delimited": ("delimited text", "分隔符文本"),
     "format_excel": ("Excel workbook", "Excel 工作簿"),
     "format_json": ("JSON", "JSON"),
-    "format_jsonl": ("JSON Lines", "JSON Lines"),
+    "format_jsonl": ("JSON Lines", "JSONL"),
     "format_parquet": ("Parquet", "Parquet"),
     "rejected_rows": ("rows left out while reading", "读取时排除的行"),
     "rejected_download": ("Rows left out while reading (line, reason, text)", "读取时排除的行（行号、原因、原文）"),
@@ -83,16 +84,17 @@ TEXT: dict[str, tuple[str, str]] = {
     # model tab
     "model_source": ("Where the model comes from", "模型来源"),
     "model_source_help": ("packaged: works offline · local: a saved model folder · hub: a Hugging Face id (needs internet)",
-                          "packaged：离线可用 · local：本地模型文件夹 · hub：Hugging Face 模型 id（需联网）"),
+                          "内置模型：离线可用 · 本地文件夹：保存好的模型文件夹 · Hugging Face 模型库：填写模型名（需联网）"),
     "packaged_model": ("Packaged model", "内置模型"),
-    "model_location": ("Folder or Hub id", "文件夹路径或 Hub id"),
+    "model_location": ("Folder or Hub id", "文件夹路径或模型名"),
+    "model_location_example": ("bert-base-chinese  /  /path/to/model", "hfl/rbt3  或  /模型/所在/文件夹"),
     "model_in_use": ("Model in use", "当前模型"),
     "check_model": ("Check model and data", "检查模型与数据"),
     "model_note": ("ℹ️ Offline, the packaged all-MiniLM-L6-v2 is the model that works everywhere. It is an English "
                    "model: about two thirds of Chinese characters are unknown to it ([UNK]), so the Chinese demo trains "
                    "but learns little. For Chinese, use a Chinese model from the Hub when online (e.g. hfl/rbt3).",
                    "ℹ️ 离线时可用的是内置的 all-MiniLM-L6-v2。它是英文模型，约三分之二的中文字符它不认识（[UNK]），"
-                   "所以中文示例能训练但学到的很少。中文请在联网时使用 Hub 上的中文模型（如 hfl/rbt3）。"),
+                   "所以中文示例能训练但学到的很少。中文请在联网时使用 Hugging Face 上的中文模型（如 hfl/rbt3）。"),
     "choose_model": ("Choose a model first.", "请先选择模型。"),
     "parameters": ("Parameters", "参数量"),
     "max_length": ("Max length (tokens)", "最大长度（词元）"),
@@ -124,19 +126,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "group_by_length": ("Group texts of similar length", "按长度分组"),
     "eval_section": ("Evaluation, checkpoints, early stopping", "评估、检查点与早停"),
     "eval_strategy": ("Evaluate every", "评估时机"),
-    "eval_steps": ("Eval every N steps", "每 N 步评估"),
-    "logging_steps": ("Log loss every N steps", "每 N 步记录损失"),
+    "eval_steps": ("Eval every N steps", "评估间隔（步）"),
+    "logging_steps": ("Log loss every N steps", "记录损失的间隔（步）"),
     "save_strategy": ("Save a checkpoint every", "保存检查点时机"),
-    "save_steps": ("Save every N steps", "每 N 步保存"),
+    "save_steps": ("Save every N steps", "保存间隔（步）"),
     "save_total_limit": ("Checkpoints to keep", "保留的检查点数"),
     "load_best": ("Keep the best model at the end", "结束时使用最佳模型"),
     "best_metric": ("Metric for the best model (empty = task default)", "选择最佳模型的指标（空 = 任务默认）"),
     "patience": ("Early stopping patience (0 = off)", "早停耐心值（0 = 关闭）"),
     "threshold": ("Early stopping threshold", "早停阈值"),
     "method": ("Method", "方法"),
-    "lora_r": ("LoRA rank r", "LoRA 秩 r"),
-    "lora_alpha": ("LoRA alpha", "LoRA alpha"),
-    "lora_dropout": ("LoRA dropout", "LoRA dropout"),
+    "lora_r": ("LoRA rank r", "LoRA 秩"),
+    "lora_alpha": ("LoRA alpha", "LoRA 缩放系数"),
+    "lora_dropout": ("LoRA dropout", "LoRA 丢弃率"),
     "lora_bias": ("Biases to train", "训练哪些偏置"),
     "target_modules": ("Target modules (empty = automatic)", "目标模块（空 = 自动）"),
     "modules_to_save": ("Also train and save (empty = task head)", "同时训练并保存（空 = 任务头）"),
@@ -191,7 +193,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "run": ("Run", "运行"),
     "refresh": ("Refresh", "刷新"),
     "resume_from": ("Resume from", "从哪个检查点继续"),
-    "resume_from_help": ("last = the newest complete checkpoint.", "last = 最新的完整检查点。"),
+    "resume_from_help": ("last = the newest complete checkpoint.", "最新 = 最新的完整检查点。"),
     "step": ("step", "步"),
     "epoch": ("epoch", "轮"),
     "samples_per_s": ("samples/s", "样本/秒"),
@@ -272,6 +274,38 @@ TEXT: dict[str, tuple[str, str]] = {
                        "等待空闲的训练位置：排在第 {position} 位（共 {total} 个）"),
     "cancelled": ("Taken out of the queue.", "已从队列中移除。"),
     "login": ("Sign in with Hugging Face", "用 Hugging Face 登录"),
+    # names shown for values the config, the YAML and the CLI spell in English
+    "demo_choice": ("demo:{name}", "示例数据 {name}（{language}）"),
+    "demo_language_en": ("English reviews", "英文评论"),
+    "demo_language_zh": ("Chinese reviews", "中文评论"),
+    "packaged_choice": ("packaged:{name}", "{name}（内置）"),
+    "checkpoint_last": ("last", "最新"),
+    "checkpoint_at": ("checkpoint-{step}", "第 {step} 步的检查点"),
+    "best_metric_default": ("", "任务的主要指标"),
+    # model card, predictions table, and what the page says when something unexpected breaks
+    "hidden_size": ("hidden", "隐藏层维度"),
+    "vocab_size": ("vocab", "词表大小"),
+    "col_probability": ("p({label})", "概率（{label}）"),
+    "unexpected_error": ("Something went wrong ({kind}). Details are in the server log.",
+                         "出了点问题（{kind}）。详情请看服务器日志。"),
+}
+
+# What a radio or dropdown shows for each value of a config choice (and the Model tab's source), in Chinese.
+# English shows the value itself, as the YAML and the CLI spell it; the config always keeps the value.
+OPTIONS_ZH: dict[str, dict[str, str]] = {
+    "kind": {"full": "全量微调", "lora": "LoRA", "ia3": "IA3", "prompt_tuning": "提示微调",
+             "head_only": "只训练任务头", "top_layers": "训练顶部几层"},
+    "lora_bias": {"none": "不训练", "all": "全部偏置", "lora_only": "仅 LoRA 层的偏置"},
+    "lr_scheduler": {"linear": "线性衰减", "cosine": "余弦", "cosine_with_restarts": "带重启的余弦",
+                     "polynomial": "多项式衰减", "constant": "恒定", "constant_with_warmup": "预热后恒定"},
+    "optim": {"adamw_torch": "AdamW", "adamw_torch_fused": "AdamW（融合内核）", "adafactor": "Adafactor（省内存）",
+              "sgd": "SGD（随机梯度下降）"},
+    "eval_strategy": {"no": "不进行", "steps": "按步数", "epoch": "每轮"},
+    "save_strategy": {"no": "不进行", "steps": "按步数", "epoch": "每轮"},
+    "padding": {"dynamic": "动态填充（按批次最长）", "max_length": "填充到最大长度"},
+    "precision": {"fp32": "32 位浮点", "fp16": "16 位浮点（混合精度）", "bf16": "16 位脑浮点（混合精度）"},
+    "device": {"auto": "自动", "cpu": "CPU", "cuda": "GPU（CUDA）", "mps": "苹果 GPU（MPS）"},
+    "model_source": {"packaged": "内置模型", "local": "本地文件夹", "hub": "Hugging Face 模型库"},
 }
 
 # The Label tab (ui/tabs/label*.py), and the Data tab's way into it.
