@@ -3,13 +3,25 @@
   (a) engine        Tunebench's run_training with its defaults: dynamic padding + length-grouped batches
   (b) tutorial      a bare transformers Trainer as the tutorials write it: padding="max_length", random batches
   (c) bare dynamic  a bare Trainer with DataCollatorWithPadding (pad to each batch's longest), random batches
+  (d) tuned bare    a bare Trainer tuned as well as the engine: DataCollatorWithPadding and
+                    train_sampling_strategy="group_by_length". The engine's overhead is a/d.
+  (u) engine before the engine as it was before issue 6's fix, for a before/after in one run: torch's
+                    unfused AdamW loop (what "adamw_torch" ran as) and an fsync after every event
 
-All three train MiniLM on the same SST-2 sample with the same hyperparameters (taken from one TrainConfig),
+All four train MiniLM on the same SST-2 sample with the same hyperparameters (taken from one TrainConfig),
 evaluate on the SST-2 dev set, and report the Trainer's train_samples_per_second. That figure covers the
 whole train() loop, including the per-epoch evaluation and checkpoint save every variant does alike; the
 "excl. eval" figure takes the evaluation time out. On a shared machine use --repeats: speeds become medians.
 
+A burst of someone else's load halves a run's samples/s, so each run also clocks every training step (the time
+between two steps' ends: data, forward, backward, optimizer, callbacks, logging). Every variant with the same
+sampling trains on the same batches in the same order, so step i of (a) and step i of (d) are the same work:
+"a/d paired" is the median over all rounds of (d's step i time / a's step i time), which a burst moves only
+if it covers most of a run.
+
 Run from the repo root:  python -m bench.padding [--train-rows 2000] [--epochs 1] [--repeats 1]
+The engine's overhead against the tuned bare Trainer (issue 6: 4,000 rows, batch 32, 100 steps, no evaluation):
+    python -m bench.padding --variants ad --no-eval --max-steps 100 --train-rows 4000 --batch 32 --repeats 5
 """
 from __future__ import annotations
 
@@ -17,8 +29,10 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 if __package__ in (None, ""):  # run as a file: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,10 +42,13 @@ from bench.common import (MODEL, SEED, TEXT, Sst2Sample, accuracy_and_f1, load_a
                           sst2_config, warm_up_torch)
 
 MAX_LENGTH = 128
-VARIANTS = (("(a) engine", "dynamic", "group_by_length"), ("(b) tutorial", "max_length", "random"),
-            ("(c) bare dynamic", "dynamic", "random"))  # (name, padding, sampling)
+VARIANTS = (("(u) engine before", "dynamic", "group_by_length"),
+            ("(a) engine", "dynamic", "group_by_length"), ("(b) tutorial", "max_length", "random"),
+            ("(c) bare dynamic", "dynamic", "random"), ("(d) tuned bare", "dynamic", "group_by_length"))
+# (name, padding, sampling); a variant's letter is name[1]
 COLUMNS = [("variant", "variant", ""), ("padding", "padding", ""), ("sampling", "sampling", ""),
            ("samples_per_s", "train samples/s", ".1f"), ("samples_per_s_excl_eval", "excl. eval", ".1f"),
+           ("samples_per_s_median_step", "at median step", ".1f"),
            ("train_runtime_s", "train s", ".1f"), ("eval_s", "eval s", ".1f"),
            ("accuracy", "dev accuracy", ".4f"), ("f1_macro", "dev F1 macro", ".4f"), ("load", "load", "")]
 
@@ -40,16 +57,29 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--train-rows", type=int, default=2000, help="SST-2 training rows to sample (0 = all).")
     parser.add_argument("--epochs", type=float, default=1.0, help="Training epochs for every variant.")
+    parser.add_argument("--max-steps", type=int, default=-1, help="Stop after this many steps (-1: use epochs).")
+    parser.add_argument("--batch", type=int, default=32, help="Training batch size of every variant.")
+    parser.add_argument("--no-eval", action="store_true",
+                        help="No evaluation or checkpoint during training (the dev set is still scored after).")
+    parser.add_argument("--variants", default="abcd",
+                        help="Which variants to run, by letter (e.g. 'ad'; 'u' is the engine before issue 6).")
+    parser.add_argument("--name", default="padding", help="Results file name under bench/results/.")
     parser.add_argument("--repeats", type=int, default=1,
-                        help="Rounds of all three variants; speeds are the median (use 3 on a busy machine).")
-    return parser.parse_args()
+                        help="Rounds of the variants; speeds are the median (use 3 or more on a busy machine).")
+    args = parser.parse_args()
+    known = "".join(name[1] for name, _, _ in VARIANTS)
+    if not args.variants or set(args.variants) - set(known):
+        parser.error(f"--variants takes letters among {known!r}")
+    return args
 
 
-def train_settings(epochs: float) -> Any:
+def train_settings(args: argparse.Namespace) -> Any:
     """One TrainConfig feeds the engine and the baselines, so only padding and sampling differ."""
     from engine.config import TrainConfig
 
-    return TrainConfig(num_train_epochs=epochs, train_batch_size=32, learning_rate=1e-4, seed=SEED)
+    no_eval = dict(eval_strategy="no", save_strategy="no", load_best_model_at_end=False) if args.no_eval else {}
+    return TrainConfig(num_train_epochs=args.epochs, max_steps=args.max_steps, train_batch_size=args.batch,
+                       learning_rate=1e-4, seed=SEED, **no_eval)
 
 
 def tokenize(frame: Any, tokenizer: Any, padding: str) -> Any:
@@ -62,26 +92,28 @@ def tokenize(frame: Any, tokenizer: Any, padding: str) -> Any:
     return Dataset.from_pandas(frame, preserve_index=False).map(encode, batched=True)
 
 
-def baseline_arguments(t: Any, output_dir: Path) -> Any:
-    """The tutorial Trainer setup (evaluate and save each epoch, keep the best) with the engine's values."""
+def baseline_arguments(t: Any, output_dir: Path, sampling: str) -> Any:
+    """The tutorial Trainer setup (by default: evaluate and save each epoch, keep the best) with the engine's
+    values, including its logging cadence, so the Trainer does the same work apart from the engine's own."""
     from transformers import TrainingArguments
 
     return TrainingArguments(
-        output_dir=str(output_dir), num_train_epochs=t.num_train_epochs,
+        output_dir=str(output_dir), num_train_epochs=t.num_train_epochs, max_steps=t.max_steps,
         per_device_train_batch_size=t.train_batch_size, per_device_eval_batch_size=t.eval_batch_size,
         learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_steps=t.warmup,
-        lr_scheduler_type=t.lr_scheduler, eval_strategy="epoch", save_strategy="epoch",
-        save_total_limit=t.save_total_limit, load_best_model_at_end=True, metric_for_best_model="f1_macro",
-        logging_steps=t.logging_steps, seed=t.seed, train_sampling_strategy="random", report_to="none",
-        disable_tqdm=True, dataloader_num_workers=0)
+        lr_scheduler_type=t.lr_scheduler, eval_strategy=t.eval_strategy, save_strategy=t.save_strategy,
+        save_total_limit=t.save_total_limit, load_best_model_at_end=t.load_best_model_at_end,
+        metric_for_best_model="f1_macro", logging_steps=t.logging_steps, seed=t.seed,
+        train_sampling_strategy=sampling, report_to="none", disable_tqdm=True, dataloader_num_workers=0)
 
 
 def compute_metrics(eval_pred: Any) -> dict[str, float]:
     return accuracy_and_f1(eval_pred.label_ids, eval_pred.predictions.argmax(axis=-1))
 
 
-def run_baseline(sample: Sst2Sample, padding: str, t: Any, workdir: Path) -> dict[str, Any]:
-    """A bare Trainer; padding "max_length" pads every text to 128 tokens, "dynamic" pads each batch."""
+def run_baseline(sample: Sst2Sample, padding: str, sampling: str, t: Any, workdir: Path) -> dict[str, Any]:
+    """A bare Trainer; padding "max_length" pads every text to 128 tokens, "dynamic" pads each batch;
+    sampling "random" or "group_by_length" (batches of similar lengths)."""
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                               Trainer, set_seed)
 
@@ -96,7 +128,7 @@ def run_baseline(sample: Sst2Sample, padding: str, t: Any, workdir: Path) -> dic
     # With processing_class set and no collator the Trainer pads dynamically itself; the tutorials rely on
     # that too, and on max_length data it changes nothing. The dynamic variant names its collator anyway.
     collator = DataCollatorWithPadding(tokenizer) if padding == "dynamic" else None
-    trainer = Trainer(model=model, args=baseline_arguments(t, workdir),
+    trainer = Trainer(model=model, args=baseline_arguments(t, workdir, sampling),
                       train_dataset=train, eval_dataset=dev, processing_class=tokenizer,
                       data_collator=collator, compute_metrics=compute_metrics)
     speed = trainer.train().metrics
@@ -118,42 +150,115 @@ def mean_tokens(frame: Any) -> float:
     return sum(map(len, encoded)) / len(encoded)
 
 
-def run_variant(name: str, padding: str, sample: Sst2Sample, t: Any, workdir: Path) -> dict[str, Any]:
-    if name.startswith("(a)"):
-        result = run_engine(sst2_config(sample, t), workdir)
-    else:
-        result = run_baseline(sample, padding, t, workdir)
-    print(f"{name} done: {result['samples_per_s']:.1f} samples/s (load {result['load_avg_1m']})", flush=True)
+WARM_STEPS = 5  # the first steps pay for lazy initialisation; the step clock leaves them out
+
+
+@contextmanager
+def step_clock() -> Iterator[list[float]]:
+    """When each training step of any Trainer in this process ends (the engine's Trainer included, with no
+    change to the engine): the gap between two ends is everything one step costs, callbacks and logging too."""
+    from transformers.trainer_callback import CallbackHandler
+
+    ends: list[float] = []
+    original = CallbackHandler.on_step_end
+
+    def clocked(self: Any, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        ends.append(time.perf_counter())
+        return original(self, args, state, control, **kwargs)
+
+    CallbackHandler.on_step_end = clocked
+    try:
+        yield ends
+    finally:
+        CallbackHandler.on_step_end = original
+
+
+@contextmanager
+def engine_before_fix() -> Iterator[None]:
+    """The engine with the two costs issue 6 removed put back: adamw_torch runs torch's unfused per-tensor
+    loop, and every event (progress and loss too) is fsynced."""
+    from engine import train
+    from engine.runs import events
+
+    saved = train.optimizer_name, events.NOT_FORCED
+    train.optimizer_name, events.NOT_FORCED = (lambda optim: optim), ()
+    try:
+        yield
+    finally:
+        train.optimizer_name, events.NOT_FORCED = saved
+
+
+def run_variant(name: str, padding: str, sampling: str, sample: Sst2Sample, t: Any,
+                workdir: Path) -> dict[str, Any]:
+    with step_clock() as ends:
+        if name.startswith("(a)"):
+            result = run_engine(sst2_config(sample, t), workdir)
+        elif name.startswith("(u)"):
+            with engine_before_fix():
+                result = run_engine(sst2_config(sample, t), workdir)
+        else:
+            result = run_baseline(sample, padding, sampling, t, workdir)
+    result["step_s"] = [round(b - a, 5) for a, b in zip(ends, ends[1:])][WARM_STEPS:]
+    median_step = statistics.median(result["step_s"]) if result["step_s"] else None
+    result["samples_per_s_median_step"] = round(t.train_batch_size / median_step, 1) if median_step else None
+    print(f"{name} done: {result['samples_per_s']:.1f} samples/s, {result['samples_per_s_median_step']} at the "
+          f"median step (load {result['load_avg_1m']})", flush=True)
     return result
 
 
-def measure(sample: Sst2Sample, t: Any, workdir: Path, repeats: int) -> list[dict[str, Any]]:
-    """Rounds of a, b, c in turn, so a burst of outside load spreads over the variants instead of
-    landing on one; each variant keeps its median speed and its first round's accuracy."""
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in VARIANTS}
+def measure(sample: Sst2Sample, t: Any, workdir: Path, repeats: int, letters: str) -> dict[str, dict[str, Any]]:
+    """Rounds of the chosen variants in turn (a, b, c, d, a, b ...), so a burst of outside load spreads over
+    the variants instead of landing on one; each variant keeps its median speed, every round's speed, and
+    its first round's accuracy. Keyed by letter."""
+    chosen = [v for v in VARIANTS if v[0][1] in letters]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in chosen}
     for round_ in range(repeats):
-        for name, padding, _ in VARIANTS:
-            runs[name].append(run_variant(name, padding, sample, t, workdir / f"{round_}-{name[1]}"))
-    return [{"variant": name, "padding": padding, "sampling": sampling, **summarize(runs[name])}
-            for name, padding, sampling in VARIANTS]
+        for name, padding, sampling in chosen:
+            runs[name].append(run_variant(name, padding, sampling, sample, t, workdir / f"{round_}-{name[1]}"))
+    return {name[1]: {"variant": name, "padding": padding, "sampling": sampling, **summarize(runs[name])}
+            for name, padding, sampling in chosen}
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary = dict(runs[0])
-    for key in ("samples_per_s", "samples_per_s_excl_eval", "train_runtime_s", "eval_s"):
-        summary[key] = statistics.median(run[key] for run in runs)
+    for key in ("samples_per_s", "samples_per_s_excl_eval", "train_runtime_s", "eval_s", "samples_per_s_median_step"):
+        values = [run[key] for run in runs if run.get(key) is not None]
+        summary[key] = statistics.median(values) if values else None
     summary["samples_per_s_runs"] = [run["samples_per_s"] for run in runs]
+    summary["step_s_runs"] = [run.pop("step_s") for run in runs]
+    summary.pop("step_s", None)
     summary["load_avg_1m"] = [run["load_avg_1m"] for run in runs]
     summary["load"] = " ".join(f"{load:.1f}" for load in summary["load_avg_1m"])
     return summary
 
 
-def speed_ratios(engine: dict, tutorial: dict, dynamic: dict) -> dict[str, float | None]:
-    ratios = {}
-    for key, suffix in (("samples_per_s", ""), ("samples_per_s_excl_eval", ", excl. eval")):
-        ratios[f"speed a/b (engine vs tutorial{suffix})"] = ratio(engine[key], tutorial[key])
-        ratios[f"speed c/b (dynamic vs tutorial{suffix})"] = ratio(dynamic[key], tutorial[key])
-        ratios[f"speed a/c (length grouping on dynamic{suffix})"] = ratio(engine[key], dynamic[key])
+PAIRS = (("a", "b", "engine vs tutorial"), ("c", "b", "dynamic vs tutorial"),
+         ("a", "c", "length grouping on dynamic"), ("a", "d", "engine vs tuned bare Trainer"),
+         ("u", "d", "engine before the fix vs tuned bare Trainer"))
+
+
+def speed_ratios(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Ratios of median speeds for every pair that ran; for the engine (before and after) against the tuned
+    bare Trainer also the ratio within each round (minutes apart, so under the most similar load) and the
+    paired per-step ratio (see the module's docstring)."""
+    ratios: dict[str, Any] = {}
+    for key, suffix in (("samples_per_s", ""), ("samples_per_s_excl_eval", ", excl. eval"),
+                        ("samples_per_s_median_step", ", median step")):
+        for x, y, what in PAIRS:
+            if x in rows and y in rows:
+                ratios[f"speed {x}/{y} ({what}{suffix})"] = ratio(rows[x][key], rows[y][key])
+    for x in ("u", "a"):
+        if x not in rows or "d" not in rows:
+            continue
+        per_round = [ratio(a, d) for a, d in zip(rows[x]["samples_per_s_runs"], rows["d"]["samples_per_s_runs"])]
+        ratios[f"speed {x}/d per round"] = per_round
+        ratios[f"speed {x}/d, median of rounds"] = round(statistics.median(per_round), 2)
+        paired = [d / a for ra, rd in zip(rows[x]["step_s_runs"], rows["d"]["step_s_runs"])
+                  for a, d in zip(ra, rd) if a > 0]
+        if paired:
+            ratios[f"speed {x}/d paired (median of per-step time ratios, all rounds)"] = round(
+                statistics.median(paired), 3)
+            ratios[f"{x}/d paired steps"] = len(paired)
     return ratios
 
 
@@ -162,21 +267,28 @@ def main() -> None:
     quiet_libraries()
     with tempfile.TemporaryDirectory(prefix="tunebench-padding-") as tmp:
         sample = prepare_sst2("padding", args.train_rows, Path(tmp))
-        t = train_settings(args.epochs)
+        t = train_settings(args)
         warm_up_torch()
-        rows = measure(sample, t, Path(tmp), max(1, args.repeats))
-    engine, tutorial, dynamic = rows
-    ratios = speed_ratios(engine, tutorial, dynamic)
+        rows = measure(sample, t, Path(tmp), max(1, args.repeats), args.variants)
+    ratios = speed_ratios(rows)
     tokens = mean_tokens(sample.train)
-    print(f"\nSST-2: {len(sample.train)} train rows, {len(sample.dev)} dev rows, {args.epochs:g} epoch(s), "
-          f"batch {t.train_batch_size}, lr {t.learning_rate:g}, mean {tokens:.1f} tokens of {MAX_LENGTH}, "
-          f"median of {max(1, args.repeats)} round(s)")
-    print_table(rows, COLUMNS)
-    print_ratios(ratios)
-    save_results("padding", {"train_rows": len(sample.train), "dev_rows": len(sample.dev), "epochs": args.epochs,
+    length = f"{t.max_steps} steps" if t.max_steps > 0 else f"{args.epochs:g} epoch(s)"
+    print(f"\nSST-2: {len(sample.train)} train rows, {len(sample.dev)} dev rows, {length}, "
+          f"batch {t.train_batch_size}, lr {t.learning_rate:g}, evaluation {t.eval_strategy}, "
+          f"mean {tokens:.1f} tokens of {MAX_LENGTH}, median of {max(1, args.repeats)} round(s)")
+    print_table(list(rows.values()), COLUMNS)
+    for key, value in ratios.items():
+        if isinstance(value, list):
+            print(f"{key}: {', '.join(f'{v:.2f}' for v in value)}")
+    print_ratios({key: value for key, value in ratios.items() if isinstance(value, float)})
+    for key, value in ratios.items():
+        if isinstance(value, int):
+            print(f"{key}: {value}")
+    save_results(args.name, {"train_rows": len(sample.train), "dev_rows": len(sample.dev), "epochs": args.epochs,
+                             "max_steps": t.max_steps, "eval_strategy": t.eval_strategy,
                              "repeats": max(1, args.repeats), "batch_size": t.train_batch_size,
                              "learning_rate": t.learning_rate, "max_length": MAX_LENGTH,
-                             "mean_train_tokens": round(tokens, 1), "rows": rows, "ratios": ratios})
+                             "mean_train_tokens": round(tokens, 1), "rows": list(rows.values()), "ratios": ratios})
 
 
 if __name__ == "__main__":

@@ -46,14 +46,14 @@ register_messages({
     "config.warmup_whole": ("above 1 it counts steps, so it must be a whole number.",
                             "大于 1 时表示步数，必须是整数。"),
     "config.eval_needed": ("is 'no', but the best model and early stopping need evaluations; choose steps or epoch.",
-                           "为 no，但“最佳模型”和早停都需要评估；请选择 steps 或 epoch。"),
+                           "为“不进行”，但“最佳模型”和早停都需要评估；请选择“按步数”或“每轮”。"),
     "config.save_matches_eval": ("must match the eval strategy when the best model is loaded at the end "
                                  "(eval: {eval_strategy}).",
                                  "在结束时加载最佳模型时，必须与评估时机一致（评估：{eval_strategy}）。"),
     "config.save_multiple_of_eval": ("must be a multiple of eval_steps when the best model is loaded at the end.",
                                      "在结束时加载最佳模型时，必须是评估步数的整数倍。"),
     "config.fp16_cpu": ("fp16 mixed precision needs a GPU; on the CPU choose fp32 (or bf16 where the CPU supports it).",
-                        "fp16 混合精度需要 GPU；在 CPU 上请选择 fp32（CPU 支持时也可选 bf16）。"),
+                        "16 位浮点混合精度需要 GPU；在 CPU 上请选择 32 位浮点（CPU 支持时也可选 16 位脑浮点）。"),
     "config.bad_yaml": ("the file is not valid YAML ({kind}).", "文件不是有效的 YAML（{kind}）。"),
     "config.yaml_not_mapping": ("the file must hold a mapping of sections (data, model, method, train).",
                                 "文件必须是分节的映射（data、model、method、train）。"),
@@ -134,8 +134,8 @@ class DataConfig:
                            default="", choices=ENCODINGS)
     separator: str = _field("The character between columns of CSV/TSV/TXT files (, ; \\t |); leave it empty to "
                             "detect it, and choose one only if the columns come out wrong.",
-                            "CSV/TSV/TXT 文件中分隔各列的字符（, ; \\t |）；留空则自动检测，只有列被分错时才手动选"
-                            "择。",
+                            "CSV/TSV/TXT 文件中分隔各列的字符（逗号、分号、制表符或竖线）；留空则自动检测，只有列被分错"
+                            "时才手动选择。",
                             default="", choices=SEPARATORS)
     validation_ratio: float = _field("The share of rows held out, when no validation file is given, to pick the best "
                                      "checkpoint; raise it for small or unbalanced data so the score is steadier.",
@@ -187,8 +187,8 @@ class DataConfig:
 class ModelConfig:
     name_or_path: str = _field("The pretrained model to start from: packaged:NAME, a local folder, or a Hugging Face "
                                "Hub id (needs internet); pick one made for your data's language.",
-                               "作为起点的预训练模型：packaged:名称、本地文件夹或 Hugging Face Hub 模型 id（需联"
-                               "网）；请选适合你数据语言的模型。",
+                               "作为起点的预训练模型：内置模型（packaged:名称）、本地文件夹或 Hugging Face 模型库中的"
+                               "模型名（需联网）；请选适合你数据语言的模型。",
                                default="packaged:all-MiniLM-L6-v2")
     max_length: int = _field("Longest input in tokens; longer texts are cut, so raise it when many texts are longer "
                              "and lower it to train faster.",
@@ -207,8 +207,8 @@ class MethodConfig:
     kind: str = _field("How much of the model trains: full (all weights), lora or ia3 (small adapters), "
                        "prompt_tuning, head_only or top_layers; choose an adapter or a frozen body when memory or "
                        "time is short.",
-                       "训练模型的哪些部分：full（全部权重）、lora 或 ia3（小型适配器）、prompt_tuning、head_only 或 "
-                       "top_layers；显存或时间不够时选择适配器或冻结主体。",
+                       "训练模型的哪些部分：全量微调（全部权重）、LoRA 或 IA3（小型适配器）、提示微调、只训练任务头或"
+                       "训练顶部几层；显存或时间不够时选择适配器或冻结主体。",
                        default="full", choices=METHODS)
     lora_r: int = _field("LoRA rank: the size of the small update matrices; raise it (16 to 64) if LoRA learns too "
                          "little, lower it to save memory.",
@@ -216,14 +216,14 @@ class MethodConfig:
                          default=8, low=1, high=512)
     lora_alpha: int = _field("LoRA alpha: how strongly the update counts (its scale is alpha/r); usually keep it at "
                              "about twice the rank.",
-                             "LoRA alpha：更新的强度（缩放系数为 alpha/r）；通常保持为秩的两倍左右。",
+                             "LoRA 缩放系数：更新的强度（实际的缩放是它除以秩）；通常保持为秩的两倍左右。",
                              default=16, low=1, high=4096)
     lora_dropout: float = _field("Dropout on the LoRA input; raise it if the model overfits a small dataset.",
-                                 "LoRA 输入上的 dropout；模型在小数据集上过拟合时调大它。",
+                                 "LoRA 输入上随机丢弃的比例；模型在小数据集上过拟合时调大它。",
                                  default=0.1, low=0.0, high=0.9)
     lora_bias: str = _field("Which biases LoRA trains as well (none, all or lora_only); keep none unless you have a "
                             "reason.",
-                            "LoRA 同时训练哪些偏置（none、all 或 lora_only）；没有特别理由时保持 none。",
+                            "LoRA 同时训练哪些偏置（不训练、全部偏置或仅 LoRA 层的偏置）；没有特别理由时保持“不训练”。",
                             default="none", choices=LORA_BIASES)
     target_modules: list[str] = _field("The layers that get adapters; leave it empty to pick them for the "
                                        "architecture, and set it only for a model whose layers we do not know.",
@@ -245,7 +245,7 @@ class MethodConfig:
                                    default="")
     top_layers: int = _field("top_layers: how many of the last encoder layers train along with the head; raise it "
                              "for accuracy at the cost of memory and time.",
-                             "top_layers：与任务头一起训练的最后几层编码器的层数；调大可提高准确率，但更耗显存和时"
+                             "训练顶部几层：与任务头一起训练的最后几层编码器的层数；调大可提高准确率，但更耗显存和时"
                              "间。",
                              default=2, low=1, high=128)
 
@@ -288,11 +288,11 @@ class TrainConfig:
                                  default=0.01, low=0.0, high=1.0)
     lr_scheduler: str = _field("How the learning rate changes after warm-up; linear suits most runs, and constant "
                                "keeps it flat.",
-                               "预热之后学习率如何变化；linear 适合大多数情况，constant 保持不变。",
+                               "预热之后学习率如何变化；“线性衰减”适合大多数情况，“恒定”保持不变。",
                                default="linear", choices=SCHEDULERS)
     optim: str = _field("The optimizer that applies the updates; adamw_torch suits most runs, and adafactor saves "
                         "memory.",
-                        "执行参数更新的优化器；adamw_torch 适合大多数情况，adafactor 更省内存。",
+                        "执行参数更新的优化器；AdamW 适合大多数情况，Adafactor 更省内存。",
                         default="adamw_torch", choices=OPTIMIZERS)
     gradient_accumulation_steps: int = _field("Steps whose gradients add up before one update (effective batch = "
                                               "batch size x this); raise it for a larger batch when memory is short.",
@@ -309,28 +309,26 @@ class TrainConfig:
                                     default=0.0, low=0.0, high=0.5)
     eval_strategy: str = _field("When to score the validation split: no, every N steps, or every epoch; choose steps "
                                 "when epochs are long and you want to see the score sooner.",
-                                "何时在验证集上评分：no（不评估）、每 N 步（steps）或每轮（epoch）；每轮很长、想更早"
-                                "看到分数时选 steps。",
+                                "何时在验证集上评分：不进行、按步数或每轮；每轮很长、想更早看到分数时选“按步数”。",
                                 default="epoch", choices=STRATEGIES)
     eval_steps: int = _field("Evaluate every N steps (when evaluating by steps); lower it to see the score more "
                              "often, at the cost of time.",
-                             "每 N 步评估一次（按步评估时）；调小可以更频繁地看到分数，但更花时间。",
+                             "按步数评估时，每隔多少步评估一次；调小可以更频繁地看到分数，但更花时间。",
                              default=50, low=1, high=1_000_000)
     save_strategy: str = _field("When to save a checkpoint: no, every N steps, or every epoch; it must match the "
                                 "evaluation setting when the best model is kept.",
-                                "何时保存检查点：no（不保存）、每 N 步（steps）或每轮（epoch）；保留最佳模型时必须与"
-                                "评估时机一致。",
+                                "何时保存检查点：不进行、按步数或每轮；保留最佳模型时必须与评估时机一致。",
                                 default="epoch", choices=STRATEGIES)
     save_steps: int = _field("Save every N steps (when saving by steps); lower it to lose less work if training "
                              "stops early.",
-                             "每 N 步保存一次（按步保存时）；调小可以在训练意外中断时少损失进度。",
+                             "按步数保存时，每隔多少步保存一次；调小可以在训练意外中断时少损失进度。",
                              default=50, low=1, high=1_000_000)
     save_total_limit: int = _field("Keep at most this many checkpoints (the best is always kept); raise it to be "
                                    "able to resume from older points.",
                                    "最多保留这么多个检查点（最佳的总会保留）；想从更早的位置继续训练时调大它。",
                                    default=2, low=1, high=100)
     logging_steps: int = _field("Log the training loss every N steps; lower it for a more detailed loss chart.",
-                                "每 N 步记录一次训练损失；调小可以得到更细致的损失曲线。",
+                                "每隔多少步记录一次训练损失；调小可以得到更细致的损失曲线。",
                                 default=5, low=1, high=100_000)
     seed: int = _field("Random seed of training, so the same settings give the same result; change it to see how "
                        "much a score varies.",
@@ -360,8 +358,8 @@ class TrainConfig:
                                         default="")
     padding: str = _field("dynamic pads each batch to its longest text, which is faster; max_length pads every text "
                           "to the max length, for steady memory use.",
-                          "dynamic 把每个批次填充到其中最长的文本，速度更快；max_length 把所有文本都填充到最大长度，"
-                          "内存占用更稳定。",
+                          "“动态填充”把每个批次填充到其中最长的文本，速度更快；“填充到最大长度”把所有文本都填充到最"
+                          "大长度，内存占用更稳定。",
                           default="dynamic", choices=PADDINGS)
     group_by_length: bool = _field("Batch texts of similar length together, which is faster with dynamic padding; "
                                    "turn it off for a fully random order.",
@@ -369,11 +367,11 @@ class TrainConfig:
                                    default=True)
     precision: str = _field("Number format of training: fp32, or fp16/bf16 mixed precision, which is faster and uses "
                             "less memory where the hardware supports it.",
-                            "训练的数值格式：fp32，或 fp16/bf16 混合精度，在硬件支持时更快、更省内存。",
+                            "训练的数值格式：32 位浮点，或 16 位浮点、16 位脑浮点的混合精度，在硬件支持时更快、更省内存。",
                             default="fp32", choices=PRECISIONS)
     device: str = _field("Where to train: auto picks the GPU when there is one; choose cpu, cuda or mps to decide "
                          "yourself.",
-                         "在哪里训练：auto 在有 GPU 时自动使用 GPU；也可以自己选择 cpu、cuda 或 mps。",
+                         "在哪里训练：“自动”在有 GPU 时使用 GPU；也可以自己选择 CPU、CUDA 或 MPS。",
                          default="auto", choices=DEVICES)
     gradient_checkpointing: bool = _field("Recompute activations instead of storing them, which saves memory but "
                                           "takes longer; turn it on when memory runs out.",

@@ -26,7 +26,7 @@ register_messages({
     "methods.peft_failed": ("PEFT cannot adapt this model: {error}", "PEFT 无法适配这个模型：{error}"),
     "methods.too_few_layers": ("the model has only {layers} layers.", "这个模型只有 {layers} 层。"),
     "methods.no_layers": ("top_layers cannot find this model's layers; use head_only or LoRA.",
-                          "top_layers 找不到这个模型的层；请改用 head_only 或 LoRA。"),
+                          "“训练顶部几层”找不到这个模型的层；请改用“只训练任务头”或 LoRA。"),
 })
 
 

@@ -30,18 +30,18 @@ register_messages({
     "models.offline_not_cached": ("'{repo_id}' is not in the local cache and offline mode is on (HF_HUB_OFFLINE=1).",
                                   "本地缓存里没有“{repo_id}”，而现在是离线模式（HF_HUB_OFFLINE=1）。"),
     "models.download_failed": ("Downloading '{repo_id}' from the Hugging Face Hub failed: {error}",
-                               "从 Hugging Face Hub 下载“{repo_id}”失败：{error}"),
+                               "从 Hugging Face 模型库下载“{repo_id}”失败：{error}"),
     "models.not_on_hub": ("There is no model '{repo_id}' on the Hugging Face Hub (check the spelling).",
-                          "Hugging Face Hub 上没有模型“{repo_id}”（请检查拼写）。"),
+                          "Hugging Face 模型库中没有模型“{repo_id}”（请检查拼写）。"),
     "models.hub_unreachable": ("Cannot reach the Hugging Face Hub to get '{repo_id}' (no internet?). "
                                "Use a packaged model or a local folder instead.",
-                               "无法连接 Hugging Face Hub 获取“{repo_id}”（可能没有联网）。请改用内置模型或本地模型文件夹。"),
+                               "无法连接 Hugging Face 模型库获取“{repo_id}”（可能没有联网）。请改用内置模型或本地模型文件夹。"),
     "models.tokenizer_failed": ("Cannot load the tokenizer from {path}: {error}", "无法从 {path} 加载分词器：{error}"),
     "models.minilm_description": ("22M-parameter English BERT encoder (6 layers), fast on a CPU. About two thirds of "
                                   "Chinese characters are unknown to it: for Chinese data use a Chinese model from "
                                   "the Hub when online.",
                                   "2200 万参数的英文 BERT 编码器（6 层），在 CPU 上也很快。约三分之二的中文字符它不认识："
-                                  "中文数据请在联网时使用 Hub 上的中文模型。"),
+                                  "中文数据请在联网时使用 Hugging Face 上的中文模型。"),
 })
 
 

@@ -47,8 +47,8 @@ MERGEABLE_METHODS = ("lora", "ia3")  # adapters whose weights fold into the base
 register_messages({
     "studio.model_folder_not_allowed": ("This shared app cannot load the model folder '{spec}'. Choose a packaged "
                                         "model, a Hugging Face Hub id, or a folder the app's owner made available.",
-                                        "这个共享应用不能加载模型文件夹“{spec}”。请选择内置模型、Hugging Face Hub "
-                                        "模型 id，或应用管理员提供的文件夹。"),
+                                        "这个共享应用不能加载模型文件夹“{spec}”。请选择内置模型、Hugging Face 模型库"
+                                        "中的模型名，或应用管理员提供的文件夹。"),
     "studio.shared_paths": ("This shared app reads only the demo datasets and files uploaded through it; upload the "
                             "file instead of naming a path.",
                             "这个共享应用只能读取示例数据集和通过它上传的文件；请上传文件，而不是填写路径。"),

@@ -8,14 +8,16 @@ from typing import Any
 import gradio as gr
 
 from engine.studio import Studio
-from engine.tasks import task_names
+from engine.messages import localize
+from engine.tasks import get_task, task_names
 from ui import api, setup
 from ui.context import Context, new_session
 from ui.errors import guarded
 from ui.form import Form
+from ui.gradio_locale import LOCALE_JS
 from ui.i18n import LANGUAGES, Translator, language_from_header
 from ui.owners import new_browser_id, page_owner
-from ui.tabs import data, evaluate, model, params, playground, train
+from ui.tabs import data, evaluate, label, model, params, playground, train
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 LANGUAGE_KEY = "language"
@@ -30,6 +32,8 @@ class Tabs:
     evaluate: evaluate.EvaluateTab
     playground: playground.PlaygroundTab
     train_page: gr.Tab   # opening it refreshes the time estimate
+    label: label.LabelTab
+    pages: gr.Tabs       # the tab set: the Label tab opens the Data tab and back
 
 
 def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
@@ -41,14 +45,15 @@ def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
         ctx = Context(studio, tr, form, gr.State(new_session), app,
                       browser_id=gr.BrowserState("", storage_key="tunebench-browser", secret=studio.app_secret()),
                       setup=gr.BrowserState({}, storage_key="tunebench-setup", secret=studio.app_secret()),
-                      clock=gr.Timer(train.TICK_S))
+                      clock=gr.Timer(train.TICK_S), language=gr.State("en"))
         language = _header(ctx, login)
         tabs = _tabs(ctx)
         _wire(ctx, tabs)
         setup.wire(ctx)
         api.register(studio)
-        language.change(_switch_language(tr), [language, ctx.state], [ctx.state, *tr.components],
-                        show_progress="hidden")
+        language.change(_switch_language(tr), [language, ctx.state], [ctx.state, ctx.language, *tr.components],
+                        js=LOCALE_JS, show_progress="hidden")
+        _redraw_gradio_words(ctx, tabs)
         app.load(_on_load(ctx, tabs), [ctx.state, ctx.browser_id, ctx.setup],
                  [ctx.state, ctx.browser_id, tabs.train.run, tabs.evaluate.run, tabs.playground.run,
                   *ctx.form.remembered.values()])
@@ -61,18 +66,19 @@ def _header(ctx: Context, login: bool) -> gr.Radio:
         ctx.tr.bind(gr.Markdown(elem_id="title"), "title", attr="value")
         if login:
             ctx.tr.bind(gr.LoginButton(scale=0, min_width=200), "login", attr="value")
-        language = ctx.form.keep(LANGUAGE_KEY, gr.Radio(list(LANGUAGES), value="English", show_label=False,
-                                                        container=False, elem_id="language", scale=0,
-                                                        min_width=180))
+        language = ctx.form.keep(LANGUAGE_KEY, ctx.tr.bind(
+            gr.Radio(list(LANGUAGES), value="English", show_label=False, container=False, elem_id="language",
+                     scale=0, min_width=180), "language"))
     ctx.tr.bind(gr.Markdown(elem_id="subtitle"), "subtitle", attr="value")
     return language
 
 
 def _tabs(ctx: Context) -> Tabs:
     tr = ctx.tr
-    with gr.Tabs():
+    with gr.Tabs() as pages:
         with tr.bind(gr.Tab(id="data", render_children=True), "tab_data"):
-            ctx.form.bind("", "task", tr.bind(gr.Dropdown(task_names(), value="text_classification"), "task"))
+            task = tr.bind(gr.Dropdown(task_choices("en"), value="text_classification"), "task")
+            ctx.form.bind("", "task", tr.bind_words(task, "choices", task_choices))
             data_tab = data.build(ctx)
         with tr.bind(gr.Tab(id="model", render_children=True), "tab_model"):
             model_tab = model.build(ctx)
@@ -84,7 +90,13 @@ def _tabs(ctx: Context) -> Tabs:
             evaluate_tab = evaluate.build(ctx)
         with tr.bind(gr.Tab(id="playground", render_children=True), "tab_playground"):
             playground_tab = playground.build(ctx)
-    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page)
+        label_tab = label.build(ctx)  # its own gr.Tab, last
+    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page, label_tab, pages)
+
+
+def task_choices(lang: str) -> list[tuple[str, str]]:
+    """Each task by its title in `lang`; the config keeps its name."""
+    return [(str(localize(get_task(name).title, lang)), name) for name in task_names()]
 
 
 def _wire(ctx: Context, tabs: Tabs) -> None:
@@ -93,17 +105,28 @@ def _wire(ctx: Context, tabs: Tabs) -> None:
     params.wire(ctx, tabs.params)
     train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
     train.wire_readiness(ctx, tabs.train, tabs.data.ready)
-    train.wire_estimate(ctx, tabs.train, [tabs.train_page.select, tabs.data.ready.change, tabs.train.ended.change])
+    train.wire_estimate(ctx, tabs.train, [tabs.train_page.select, tabs.data.ready.change, tabs.train.ended.change,
+                                          ctx.language.change])
     evaluate.wire(ctx, tabs.evaluate, tabs.train.ended)
     playground.wire(ctx, tabs.playground)
+    label.wire(ctx, tabs.label, tabs.pages, tabs.data, tabs.train)
 
 
 def _switch_language(tr: Translator) -> Any:
     @guarded
     def switch(choice: str, session: dict) -> tuple:
         session["lang"] = LANGUAGES.get(choice, "en")
-        return (session, *tr.updates(session["lang"]))
+        return (session, session["lang"], *tr.updates(session["lang"]))
     return switch
+
+
+def _redraw_gradio_words(ctx: Context, tabs: Tabs) -> None:
+    """A File widget keeps the drop-zone words of the locale it was drawn in (ui.gradio_locale); hiding
+    and showing it again draws it anew, in the page's new language. Only widgets that are always shown."""
+    worded = [tabs.data.upload, tabs.data.validation_upload, tabs.data.test_upload, tabs.playground.batch_file]
+    ctx.language.change(guarded(lambda: [gr.update(visible=False) for _ in worded]), None, worded,
+                        show_progress="hidden").then(
+        guarded(lambda: [gr.update(visible=True) for _ in worded]), None, worded, show_progress="hidden")
 
 
 def _on_load(ctx: Context, tabs: Tabs) -> Any:

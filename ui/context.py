@@ -29,6 +29,9 @@ class Context:
     browser_id: gr.BrowserState   # a persistent random id per browser: the owner on a shared app without login
     setup: gr.BrowserState        # the form as the person left it, restored after a reload
     clock: gr.Timer               # ticks the watched run's progress; outside the tabs, so it runs from page load
+    # The page's language code, set by the language switch once the session speaks it: its change redraws what
+    # handlers drew in words (summaries, tables, charts, the run log) in the new language.
+    language: gr.State
 
     @staticmethod
     def text(key: str, lang: str) -> str:

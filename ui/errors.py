@@ -1,4 +1,8 @@
-"""The one error boundary: engine errors become readable gr.Error pop-ups, nothing leaks a traceback."""
+"""The one error boundary: engine errors become readable gr.Error pop-ups, nothing leaks a traceback.
+
+A pop-up speaks the page's language: the session (the per-page state dict, which knows its language and owner)
+is among most handlers' arguments. API calls have no session and read English, as the CLI does.
+"""
 from __future__ import annotations
 
 import functools
@@ -8,6 +12,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from engine.errors import EngineError
+from ui.i18n import text
 
 log = logging.getLogger("tunebench.ui")
 
@@ -20,9 +25,17 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except gr.Error:
             raise
         except EngineError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(exc.localized(reader_language(args, kwargs)), print_exception=False) from None
         except Exception as exc:  # noqa: BLE001 - the boundary: log for us, a short message for the user
             log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}). Details are in the server log.",
-                           print_exception=False) from None
+            message = text("unexpected_error", reader_language(args, kwargs)).format(kind=type(exc).__name__)
+            raise gr.Error(message, print_exception=False) from None
     return wrapper
+
+
+def reader_language(args: tuple, kwargs: dict) -> str:
+    """The language of the page that called: its session's, or English for a call without one (the API)."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, dict) and "lang" in value and "owner" in value:
+            return value["lang"]
+    return "en"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import gradio as gr
 
 from engine.config import field_help
-from ui.strings import TEXT
+from ui.strings import OPTIONS_ZH, TEXT
 
 LANGUAGES = {"English": "en", "中文": "zh"}
 
@@ -22,6 +22,17 @@ LANGUAGES = {"English": "en", "中文": "zh"}
 def text(key: str, lang: str) -> str:
     en, zh = TEXT[key]
     return zh if lang == "zh" else en
+
+
+def option_label(field: str, value: str, lang: str) -> str:
+    """A config value as a radio or dropdown shows it: the value itself in English (as the YAML spells it), its
+    name in Chinese."""
+    return OPTIONS_ZH[field][value] if lang == "zh" else value
+
+
+def option_choices(field: str, values: Sequence[str], lang: str) -> list[tuple[str, str]]:
+    """(label, value) pairs: the widget shows the label and hands the value to the config."""
+    return [(option_label(field, value, lang), value) for value in values]
 
 
 Wording = Callable[[str], str]   # language code -> the words shown
@@ -45,16 +56,22 @@ class Translator:
                 attrs["info"] = functools.partial(field_help, *config_field)
             elif f"{key}_help" in TEXT:
                 attrs["info"] = functools.partial(text, f"{key}_help")
-        for name, words in attrs.items():
-            setattr(component, name, words(self.lang))
-        self.bindings.append((component, attrs))
-        return component
+        return self._add(component, attrs)
 
     def bind_words(self, component: Any, attr: str, words: Callable[[str], Any]) -> Any:
         """Like bind, for wording built in code: `words(lang)` is the attribute's value (a dropdown's choices
         as (label, value) pairs, say), set now and on every switch."""
-        setattr(component, attr, words(self.lang))
-        self.bindings.append((component, {attr: words}))
+        return self._add(component, {attr: words})
+
+    def _add(self, component: Any, attrs: dict[str, Wording]) -> Any:
+        """One binding per component (a switch updates each output once), however many attributes it words."""
+        for name, words in attrs.items():
+            setattr(component, name, words(self.lang))
+        bound = next((words for c, words in self.bindings if c is component), None)
+        if bound is None:
+            self.bindings.append((component, attrs))
+        else:
+            bound.update(attrs)
         return component
 
     @property
@@ -79,3 +96,4 @@ def language_from_header(accept_language: str) -> str:
         if code.startswith("en"):
             return "en"
     return "en"
+

@@ -21,10 +21,13 @@ def wire(ctx: Context) -> None:
     keys, widgets = zip(*ctx.form.remembered.items())
 
     @guarded
-    def save(*values: Any) -> dict:
-        return dict(zip(keys, values))
+    def save(saved: dict, *values: Any) -> dict:
+        # Only a setup that differs is written: writing the same one again made the column dropdowns report a
+        # change, which saved again, and so on every second or two for as long as the page was open.
+        setup = dict(zip(keys, values))
+        return gr.skip() if setup == saved else setup
 
-    gr.on([w.change for w in widgets], save, list(widgets), ctx.setup, trigger_mode="always_last",
+    gr.on([w.change for w in widgets], save, [ctx.setup, *widgets], ctx.setup, trigger_mode="always_last",
           show_progress="hidden")
 
 

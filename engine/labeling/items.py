@@ -116,7 +116,8 @@ class Items:
                                (project_id,)).fetchone()[0]
             keys = start + shuffle_keys(len(texts), seed + start)
             db.executemany(
-                "INSERT INTO items (project, idx, text, shuffle, label, labeler, labeled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO items (project, idx, text, shuffle, label, labeler, labeled_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((project_id, start + i, text, int(key), label, who if label else None, now if label else None)
                  for i, (text, key, label) in enumerate(zip(texts, keys, labels))))
             batch = _next_batch(db)
@@ -221,7 +222,8 @@ class Items:
         return [row["idx"] for row in restored]
 
     def _restore(self, db: sqlite3.Connection, row: sqlite3.Row, batch: int, now: float) -> None:
-        db.execute("UPDATE items SET label = ?, labeler = ?, labeled_at = ?, accepted = ? WHERE project = ? AND idx = ?",
+        db.execute("UPDATE items SET label = ?, labeler = ?, labeled_at = ?, accepted = ? "
+                   "WHERE project = ? AND idx = ?",
                    (row["prev_label"], row["prev_labeler"], row["prev_at"], row["prev_accepted"], row["project"],
                     row["idx"]))
         if row["prev_mine"] is None:
@@ -253,7 +255,8 @@ class Items:
         skipped rows come back once nothing else is left. None when the queue is empty."""
         chosen, now = get_order(order), time.time()
         if chosen.labeled:
-            wanted = "label IS NOT NULL AND suggestion IS NOT NULL AND suggestion != label AND labeled_at < suggested_at"
+            wanted = ("label IS NOT NULL AND suggestion IS NOT NULL AND suggestion != label "
+                      "AND labeled_at < suggested_at")
         else:  # unlabeled rows, and rows of the overlap share that still need a second person
             wanted = ("(label IS NULL OR (double = 1 AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.project = "
                       "i.project AND a.idx = i.idx AND a.who = :who) AND (SELECT COUNT(*) FROM annotations a WHERE "
@@ -331,18 +334,20 @@ class Items:
 
     # suggestions -------------------------------------------------------------------------------------
     def unsuggested(self, project_id: str, run_id: str, limit: int) -> list[tuple[int, str]]:
-        """Rows without a suggestion from `run_id`, unlabeled rows first (they order the queue)."""
+        """Rows without a suggestion from `run_id`: unlabeled rows first (they make the queue), in the random order,
+        so that while a large project's suggestions are computed the uncertainty queue already spans the file."""
         with self.db.read() as db:
             rows = db.execute("SELECT idx, text FROM items WHERE project = ? AND suggested_by IS NOT ? "
-                              "ORDER BY label IS NOT NULL, idx LIMIT ?", (project_id, run_id, int(limit))).fetchall()
+                              "ORDER BY label IS NOT NULL, shuffle LIMIT ?",
+                              (project_id, run_id, int(limit))).fetchall()
         return [(r["idx"], r["text"]) for r in rows]
 
     def suggest(self, project_id: str, run_id: str, rows: Iterable[tuple[int, str, float, float, float]]) -> None:
         """Store a model's suggestions: (idx, label, confidence, margin, entropy) per row."""
         now = time.time()
         with self.db.write() as db:
-            db.executemany("UPDATE items SET suggestion = ?, confidence = ?, margin = ?, entropy = ?, suggested_by = ?, "
-                           "suggested_at = ? WHERE project = ? AND idx = ?",
+            db.executemany("UPDATE items SET suggestion = ?, confidence = ?, margin = ?, entropy = ?, "
+                           "suggested_by = ?, suggested_at = ? WHERE project = ? AND idx = ?",
                            ((label, confidence, margin, entropy, run_id, now, project_id, idx)
                             for idx, label, confidence, margin, entropy in rows))
 

@@ -39,7 +39,7 @@ register_messages({
     "runs.no_checkpoint": ("This run saved no checkpoint before it ended, so it cannot resume; start it again.",
                            "这个运行结束前没有保存检查点，无法继续训练；请重新开始。"),
     "runs.no_such_checkpoint": ("This run has no checkpoint '{checkpoint}'. Choose one of its checkpoints, or "
-                                "'last'.", "这个运行没有名为“{checkpoint}”的检查点。请选择它的某个检查点，或选择 last。"),
+                                "'last'.", "这个运行没有名为“{checkpoint}”的检查点。请选择它的某个检查点，或选择“最新”。"),
     "runs.not_running": ("The run is not running (it is {status}).", "这个运行不在训练中（当前状态：{status}）。"),
     "runs.owner_busy": ("You already have a run {status} ('{name}'); stop it or wait until it ends before starting "
                         "another.", "你已有一个{status}的运行（“{name}”）；请先停止它或等它结束，再开始新的运行。"),

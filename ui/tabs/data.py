@@ -50,6 +50,7 @@ class DataTab:
     labels_plot: gr.Plot
     lengths_plot: gr.Plot
     ready: gr.State              # True when the chosen data loads and the mapped columns make a usable dataset
+    label_these: gr.Button       # offered for texts without labels: makes a labeling project (ui.tabs.label_setup)
 
 
 def build(ctx: Context) -> DataTab:
@@ -57,7 +58,8 @@ def build(ctx: Context) -> DataTab:
     with gr.Row():
         with gr.Column(scale=1):
             demos = [DEMO_PREFIX + n for n in DEMO_DATASETS]
-            demo = ctx.form.keep("data_tab.demo", tr.bind(gr.Dropdown(choices=demos, value=demos[0]), "demo"))
+            demo = ctx.form.keep("data_tab.demo", tr.bind_words(
+                tr.bind(gr.Dropdown(choices=demo_choices("en"), value=demos[0]), "demo"), "choices", demo_choices))
             upload = tr.bind(gr.File(file_types=list(SUPPORTED_EXTENSIONS), type="filepath"), "upload")
             source = form.bind("data", "train_file", gr.Textbox(demos[0], visible=False))
             source_name = tr.bind(gr.Textbox(demos[0], interactive=False), "source")
@@ -78,6 +80,8 @@ def build(ctx: Context) -> DataTab:
                 test_upload, test_file, test_name = _file_slot(ctx, "test")
         with gr.Column(scale=2):
             summary = gr.Markdown(elem_id="data-summary")
+            label_these = tr.bind(gr.Button(visible=False, size="sm", elem_id="data-label-these"), "label_these",
+                                  attr="value")
             rejected = tr.bind(gr.File(visible=False, interactive=False, elem_id="data-rejected"), "rejected_download")
             split = gr.Markdown(elem_id="data-split")
             with gr.Row():
@@ -86,14 +90,26 @@ def build(ctx: Context) -> DataTab:
             preview = tr.bind(gr.Dataframe(interactive=False, wrap=True, max_height=320), "preview")
     return DataTab(demo, upload, source, source_name, encoding, separator, validation_upload, test_upload,
                    validation_file, test_file, validation_name, test_name, text_column, label_column, unescape_html,
-                   preview, summary, rejected, split, labels_plot, lengths_plot, gr.State(False))
+                   preview, summary, rejected, split, labels_plot, lengths_plot, gr.State(False), label_these)
+
+
+def demo_choices(lang: str) -> list[tuple[str, str]]:
+    return [(dataset_label(DEMO_PREFIX + name, lang), DEMO_PREFIX + name) for name in DEMO_DATASETS]
+
+
+def dataset_label(name: str, lang: str) -> str:
+    """What a dataset is called on screen: a demo by its name and language ("demo:reviews_zh" in English, as the
+    YAML spells it), anything else by its file name (engine.data.display_name)."""
+    demo = DEMO_DATASETS.get(name.removeprefix(DEMO_PREFIX)) if name.startswith(DEMO_PREFIX) else None
+    if demo is None:
+        return name
+    return text("demo_choice", lang).format(name=demo.name, language=text(f"demo_language_{demo.language}", lang))
 
 
 def _read_option(ctx: Context, name: str) -> gr.Dropdown:
     """The encoding or separator dropdown: "" detects, and reads "detected: X" once a file was read."""
     dropdown = gr.Dropdown(choices=read_choices(name, "en"), value="", elem_id=f"data-{name}")
-    return ctx.tr.bind_words(widgets.setting(ctx, "data", name, dropdown, name), "choices",
-                             lambda lang: read_choices(name, lang))
+    return widgets.setting(ctx, "data", name, dropdown, name, words=lambda lang: read_choices(name, lang))
 
 
 def read_choices(name: str, lang: str, detected: str = "") -> list[tuple[str, str]]:
@@ -142,10 +158,15 @@ def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
     gr.on([tab.source.change, ctx.app.load, tab.encoding.input, tab.separator.input], _previewer(ctx),
           [tab.source, tab.text_column, tab.label_column, tab.encoding, tab.separator, ctx.state], previewed,
           trigger_mode="always_last").then(inspect, checks, shown)
+    # A language switch says again what is on screen, in the new language; the table itself stays.
+    ctx.language.change(_renamer(ctx), [tab.source, tab.encoding, tab.separator, ctx.state],
+                        [tab.source_name, tab.encoding, tab.separator], show_progress="hidden")
+    ctx.language.change(inspect, checks, shown, show_progress="hidden")
     gr.on([tab.text_column.input, tab.label_column.input, tab.unescape_html.input, model_spec.change,
            max_length.change], inspect, checks, shown, trigger_mode="always_last")
     data_fields = [b for b in ctx.form.bindings if b.section == "data"]
-    gr.on([b.component.change for b in data_fields], _splitter(ctx, [b.name for b in data_fields]),
+    gr.on([*(b.component.change for b in data_fields), ctx.language.change],
+          _splitter(ctx, [b.name for b in data_fields]),
           [ctx.state, *(b.component for b in data_fields)], [tab.split, tab.ready], trigger_mode="always_last",
           show_progress="hidden")
 
@@ -173,7 +194,8 @@ def _previewer(ctx: Context) -> Any:
     @guarded
     def preview(source: str, text_column: str, label_column: str, encoding: str, separator: str, session: dict,
                 progress: gr.Progress = gr.Progress()) -> tuple:
-        lang, name = session["lang"], display_name(source) if source else ""
+        lang = session["lang"]
+        name = dataset_label(display_name(source), lang) if source else ""
         if not source:
             return _cleared(name, text("no_data_chosen", lang))
         try:
@@ -188,14 +210,30 @@ def _previewer(ctx: Context) -> Any:
         label_pick = label_column if label_column in shown.columns and label_column != text_pick else \
             (shown.label_column if shown.label_column != text_pick else "")
         problem = f"⚠️ {literal(shown.problem.text(lang))}" if shown.problem else ""
-        return (table.name, shown.head, gr.update(choices=shown.columns, value=text_pick),
+        return (dataset_label(table.name, lang), shown.head, gr.update(choices=shown.columns, value=text_pick),
                 gr.update(choices=shown.columns, value=label_pick),
                 gr.update(choices=read_choices("encoding", lang, table.encoding),
                           interactive=table.format not in ("excel", "parquet")),
                 gr.update(choices=read_choices("separator", lang, table.separator),
-                          interactive=table.format == "delimited"),
+                          interactive=table.format in ("delimited", "lines")),
                 problem, None, None, gr.update(value=None, visible=False), False if shown.problem else gr.skip())
     return preview
+
+
+def _renamer(ctx: Context) -> Any:
+    @guarded
+    def rename(source: str, encoding: str, separator: str, session: dict) -> tuple:
+        """The dataset's name and the detected encoding and separator, in the page's language (the read is cached)."""
+        lang = session["lang"]
+        if not source:
+            return gr.skip(), gr.skip(), gr.skip()
+        try:
+            table = ctx.studio.preview(source, session["owner"], ReadOptions(encoding, separator)).table
+        except EngineError:  # the summary says why, in place
+            return dataset_label(display_name(source), lang), gr.skip(), gr.skip()
+        return (dataset_label(table.name, lang), gr.update(choices=read_choices("encoding", lang, table.encoding)),
+                gr.update(choices=read_choices("separator", lang, table.separator)))
+    return rename
 
 
 def _cleared(name: str, message: str) -> tuple:
@@ -212,7 +250,8 @@ def _inspector(ctx: Context) -> Any:
         lang, owner, read = session["lang"], session["owner"], ReadOptions(encoding, separator)
         if not source:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        report_progress = _progress(progress, text("reading_file", lang).format(name=display_name(source)))
+        report_progress = _progress(progress, text("reading_file", lang).format(
+            name=dataset_label(display_name(source), lang)))
         options = dict(read=read, max_length=int(max_length or 0), unescape_html=bool(unescape),
                        progress=report_progress)
         try:
@@ -260,7 +299,8 @@ def summary_markdown(report: Any, lang: str) -> str:
     """The Data tab's report: how the file was read, what is in it, and every problem, note and warning."""
     stats = report.length_stats
     how = lambda detected: text("detected" if detected else "chosen", lang)  # noqa: E731
-    read = [f"{text('file', lang)}: **{literal(report.name)}** ({text('format_' + report.format, lang)})"]
+    read = [f"{text('file', lang)}: **{literal(dataset_label(report.name, lang))}** "
+            f"({text('format_' + report.format, lang)})"]
     if report.encoding:
         read.append(f"{text('encoding', lang)}: **{report.encoding}** ({how(report.encoding_detected)})")
     if report.separator:

@@ -21,6 +21,7 @@ MISTAKE_COLUMNS = {"true": "col_true", "predicted": "col_predicted", "confidence
 MISTAKE_WIDTHS = ["14%", "14%", "11%", "61%"]
 PER_CLASS_COLUMNS = {"label": "col_label", "precision": "col_precision", "recall": "col_recall", "f1": "col_f1",
                      "support": "col_support"}
+METRIC_COLUMNS = {"metric": "col_metric", "value": "col_value"}
 
 
 @dataclass
@@ -40,11 +41,11 @@ def build(ctx: Context) -> EvaluateTab:
     run = tr.bind(gr.Dropdown(choices=[], value=None, elem_id="eval-run"), "run")
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
-        metrics = tr.bind(gr.Dataframe(interactive=False), "metrics")
+        metrics = tr.bind(gr.Dataframe(empty_table(METRIC_COLUMNS, "en"), interactive=False), "metrics")
         confusion = gr.Plot(show_label=False, elem_id="confusion-plot")
-    per_class = tr.bind(gr.Dataframe(interactive=False), "per_class")
-    worst = tr.bind(gr.Dataframe(interactive=False, wrap=True, column_widths=MISTAKE_WIDTHS, elem_id="mistakes"),
-                    "worst")
+    per_class = tr.bind(gr.Dataframe(empty_table(PER_CLASS_COLUMNS, "en"), interactive=False), "per_class")
+    worst = tr.bind(gr.Dataframe(empty_table(MISTAKE_COLUMNS, "en"), interactive=False, wrap=True,
+                                 column_widths=MISTAKE_WIDTHS, elem_id="mistakes"), "worst")
     with gr.Row():
         merge = tr.bind(gr.Button(scale=0, visible=False, elem_id="merge-adapter"), "merge", attr="value")
         merged = gr.Markdown()
@@ -54,7 +55,7 @@ def build(ctx: Context) -> EvaluateTab:
 def wire(ctx: Context, tab: EvaluateTab, ended: gr.State) -> None:
     """`ended` changes when the run the Train tab watches ends: its report may have just been written."""
     outputs = [tab.summary, tab.metrics, tab.confusion, tab.per_class, tab.worst, tab.merge, tab.merged]
-    gr.on([tab.run.change, ended.change], _loader(ctx), [tab.run, ctx.state], outputs)
+    gr.on([tab.run.change, ended.change, ctx.language.change], _loader(ctx), [tab.run, ctx.state], outputs)
 
     @guarded
     def merge(run_id: str, session: dict) -> str:
@@ -69,10 +70,10 @@ def _loader(ctx: Context) -> Any:
     @guarded
     def load(run_id: str, session: dict) -> tuple:
         lang, owner = session["lang"], session["owner"]
-        if not run_id:
-            return "", None, None, None, None, gr.update(visible=False), ""
-        if not ctx.studio.has_report(run_id, owner):
-            return text("no_report", lang), None, None, None, None, gr.update(visible=False), ""
+        if not run_id or not ctx.studio.has_report(run_id, owner):
+            return (text("no_report", lang) if run_id else "", empty_table(METRIC_COLUMNS, lang), None,
+                    empty_table(PER_CLASS_COLUMNS, lang), empty_table(MISTAKE_COLUMNS, lang), gr.update(visible=False),
+                    "")
         report = ctx.studio.report(run_id, owner)
         # Only an adapter (LoRA, IA3) folds into its base model: full, frozen and prompt-tuned runs have none.
         merge = gr.update(visible=ctx.studio.is_adapter_run(run_id, owner))
@@ -89,6 +90,11 @@ def summary_markdown(report: EvalReport, lang: str) -> str:
     if report.split != "test":
         lines.append(f"> ℹ️ {text('eval_validation_note', lang)}")
     return "\n".join(lines)
+
+
+def empty_table(columns: dict[str, str], lang: str) -> pd.DataFrame:
+    """A table with its headers and no rows: before a report exists, the page names what will be there."""
+    return pd.DataFrame(columns=[text(key, lang) for key in columns.values()])
 
 
 def metrics_table(report: EvalReport, lang: str) -> pd.DataFrame:

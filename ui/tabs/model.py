@@ -9,6 +9,7 @@ import gradio as gr
 from engine.models import PACKAGED, PACKAGED_PREFIX, catalog_choices
 from ui.context import Context
 from ui.errors import guarded
+from ui.i18n import option_choices, option_label, text
 
 SOURCES = ("packaged", "local", "hub")
 
@@ -18,7 +19,8 @@ class ModelTab:
     source: gr.Radio
     packaged: gr.Dropdown
     location: gr.Textbox
-    spec: gr.Textbox
+    spec: gr.Textbox        # the model the config carries (packaged:NAME, a folder, a Hub id); never shown
+    spec_name: gr.Textbox   # the model in use as the page names it (a packaged model in the page's language)
     check: gr.Button
     info: gr.Markdown
     coverage: gr.Markdown
@@ -30,20 +32,35 @@ def build(ctx: Context) -> ModelTab:
     with gr.Row():
         with gr.Column(scale=1):
             # Which source and folder were chosen come back after a reload, with the model in use.
-            source = ctx.form.keep("model_tab.source", tr.bind(gr.Radio(choices=list(SOURCES), value="packaged"),
-                                                               "model_source"))
-            packaged = ctx.form.keep("model_tab.packaged", tr.bind(gr.Dropdown(choices=catalog_choices(),
-                                                                               value=default), "packaged_model"))
+            source = ctx.form.keep("model_tab.source", tr.bind_words(
+                tr.bind(gr.Radio(option_choices("model_source", SOURCES, "en"), value="packaged"), "model_source"),
+                "choices",
+                lambda lang: option_choices("model_source", SOURCES, lang)))
+            packaged = ctx.form.keep("model_tab.packaged", tr.bind_words(
+                tr.bind(gr.Dropdown(choices=packaged_choices("en"), value=default), "packaged_model"), "choices",
+                packaged_choices))
             location = ctx.form.keep("model_tab.location", tr.bind(
-                gr.Textbox(visible=False, placeholder="bert-base-chinese  /  /path/to/model"), "model_location"))
-            spec = ctx.form.bind("model", "name_or_path",
-                                 tr.bind(gr.Textbox(value=default, interactive=False), "model_in_use"))
+                tr.bind(gr.Textbox(visible=False), "model_location"), "model_location_example", attr="placeholder"))
+            spec = ctx.form.bind("model", "name_or_path", gr.Textbox(value=default, visible=False))
+            spec_name = tr.bind(gr.Textbox(value=model_label(default, "en"), interactive=False), "model_in_use")
             check = tr.bind(gr.Button(variant="primary"), "check_model", attr="value")
             tr.bind(gr.Markdown(), "model_note", attr="value")
         with gr.Column(scale=1):
             info = gr.Markdown(elem_id="model-info")
             coverage = gr.Markdown(elem_id="model-coverage")
-    return ModelTab(source, packaged, location, spec, check, info, coverage)
+    return ModelTab(source, packaged, location, spec, spec_name, check, info, coverage)
+
+
+def packaged_choices(lang: str) -> list[tuple[str, str]]:
+    return [(model_label(spec, lang), spec) for spec in catalog_choices()]
+
+
+def model_label(spec: str, lang: str) -> str:
+    """A packaged model by its name in the page's language ("packaged:NAME" in English, as the YAML spells it);
+    a folder or a Hub id as it is."""
+    if not spec.startswith(PACKAGED_PREFIX):
+        return spec
+    return text("packaged_choice", lang).format(name=spec.removeprefix(PACKAGED_PREFIX))
 
 
 def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdown) -> None:
@@ -56,9 +73,19 @@ def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdo
         guarded(pick), [tab.source, tab.packaged, tab.location], tab.spec)
     gr.on([tab.packaged.input, tab.location.submit, tab.location.blur], guarded(pick),
           [tab.source, tab.packaged, tab.location], tab.spec)
+    gr.on([tab.spec.change, ctx.language.change], guarded(lambda spec, session: model_label(spec, session["lang"])),
+          [tab.spec, ctx.state], tab.spec_name, show_progress="hidden")
     # The choice widgets, not the "in use" box, feed the check: a click can beat the box's blur update.
-    tab.check.click(_checker(ctx), [tab.source, tab.packaged, tab.location, source, text_column, ctx.state],
-                    [tab.info, tab.coverage])
+    check = _checker(ctx)
+    checked = [tab.source, tab.packaged, tab.location, source, text_column, ctx.state]
+    tab.check.click(check, checked, [tab.info, tab.coverage])
+
+    @guarded
+    def check_again(shown: str, *inputs: Any) -> tuple:
+        """A language switch redraws a card that is on screen."""
+        return check(*inputs) if shown else (gr.skip(), gr.skip())
+
+    ctx.language.change(check_again, [tab.info, *checked], [tab.info, tab.coverage])
 
 
 def pick(kind: str, packaged: str, location: str) -> str:
@@ -72,18 +99,32 @@ def _checker(ctx: Context) -> Any:
         spec = pick(kind, packaged, location)
         if not spec:
             raise gr.Error(ctx.text("choose_model", session["lang"]))
-        info = ctx.studio.model_info(spec)
-        text = lambda key: ctx.text(key, session["lang"])  # noqa: E731
-        card = (f"### {info.architecture}\n- {text('parameters')}: **{info.parameters / 1e6:.1f} M**\n"
-                f"- {text('max_length')}: **{info.max_length}**\n- {text('layers')}: {info.layers} · "
-                f"hidden {info.hidden_size} · vocab {info.vocab_size:,}\n- {text('model_source')}: {info.source}")
+        lang = session["lang"]
+        card = card_markdown(ctx.studio.model_info(spec), lang)
         packaged = PACKAGED.get(spec.removeprefix(PACKAGED_PREFIX))
         if packaged:
-            card += f"\n\n{packaged.description}"
+            card += f"\n\n{packaged.description.text(lang)}"
         if not (source and text_column):
-            return card, text("coverage_needs_data")
-        return card, _coverage_markdown(ctx.studio.coverage(spec, source, text_column, session["owner"]), text)
+            return card, text("coverage_needs_data", lang)
+        return card, _coverage_markdown(ctx.studio.coverage(spec, source, text_column, session["owner"]),
+                                        lambda key: text(key, lang))
     return check
+
+
+def card_markdown(info: Any, lang: str) -> str:
+    """The model's facts; its architecture is a class name, the same in every language."""
+    t = lambda key: text(key, lang)  # noqa: E731
+    return (f"### {info.architecture}\n- {t('parameters')}: **{parameter_count(info.parameters, lang)}**\n"
+            f"- {t('max_length')}: **{info.max_length}**\n- {t('layers')}: {info.layers} · "
+            f"{t('hidden_size')} {info.hidden_size} · {t('vocab_size')} {info.vocab_size:,}\n"
+            f"- {t('model_source')}: {option_label('model_source', info.source, lang)}")
+
+
+def parameter_count(count: int, lang: str) -> str:
+    """22.7 M in English; Chinese counts in 万 (ten thousand) and 亿 (a hundred million)."""
+    if lang != "zh":
+        return f"{count / 1e6:.1f} M"
+    return f"{count / 1e8:.2f} 亿" if count >= 1e8 else f"{count / 1e4:,.0f} 万"
 
 
 def _coverage_markdown(coverage: Any, text: Any) -> str:

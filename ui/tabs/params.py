@@ -11,9 +11,11 @@ from engine.config import RunConfig
 from engine.errors import EngineError
 from engine.hardware import available_devices, check_hardware, supported_precisions
 from engine.methods import RECOMMENDED_LR
+from engine.metric_labels import metric_label
 from engine.tasks import get_task, task_names
 from ui.context import Context
 from ui.errors import guarded
+from ui.i18n import option_choices, text
 from ui.widgets import checkbox, default, dropdown, number, radio, setting, slider
 
 # Every number's bounds and every choice list are the config's own (engine/config.py), so any valid YAML
@@ -142,7 +144,8 @@ def _evaluation(ctx: Context) -> None:
             setting(ctx, "train", "save_total_limit", slider("train", "save_total_limit", 1), "save_total_limit")
         with gr.Row():
             setting(ctx, "train", "load_best_model_at_end", checkbox("train", "load_best_model_at_end"), "load_best")
-            setting(ctx, "train", "metric_for_best_model", gr.Dropdown(best_metrics(), value=""), "best_metric")
+            setting(ctx, "train", "metric_for_best_model", gr.Dropdown(best_metric_choices("en"), value=""),
+                    "best_metric", words=best_metric_choices)
         with gr.Row():
             setting(ctx, "train", "early_stopping_patience", slider("train", "early_stopping_patience", 1), "patience")
             setting(ctx, "train", "early_stopping_threshold", number("train", "early_stopping_threshold"),
@@ -178,6 +181,11 @@ def best_metrics() -> list[str]:
     return ["", *sorted(reported), "loss"]
 
 
+def best_metric_choices(lang: str) -> list[tuple[str, str]]:
+    """Metrics by their names on screen; the config keeps the metric's key."""
+    return [(metric_label(name, lang) if name else text("best_metric_default", lang), name) for name in best_metrics()]
+
+
 def method_groups(kind: str) -> tuple:
     """Show only the settings of the chosen method, or say it has none."""
     return (gr.update(visible=kind == "lora"), gr.update(visible=kind in ADAPTER_METHODS),
@@ -192,15 +200,27 @@ def wire(ctx: Context, tab: ParamsTab) -> None:
                      [tab.lora_group, tab.adapter_group, tab.prompt_group, tab.top_group, tab.no_options])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
     tab.method.input(guarded(lambda kind: RECOMMENDED_LR[kind]), tab.method, tab.learning_rate)
-    tab.device.input(guarded(lambda device: gr.update(choices=supported_precisions(device), value="fp32")),
-                     tab.device, tab.precision)
-    gr.on([tab.batch.change, tab.accumulation.change], _effective_batch(ctx), [tab.batch, tab.accumulation, state],
-          tab.effective_batch)
-    gr.on([c.change for c in form.components], _previewer(ctx), [state, *form.components],
+    tab.device.input(guarded(lambda device, session: gr.update(choices=precision_choices(device, session["lang"]),
+                                                               value="fp32")),
+                     [tab.device, state], tab.precision)
+    ctx.language.change(guarded(lambda device, session: gr.update(choices=precision_choices(device, session["lang"]))),
+                        [tab.device, state], tab.precision, show_progress="hidden")
+    gr.on([tab.batch.change, tab.accumulation.change, ctx.language.change], _effective_batch(ctx),
+          [tab.batch, tab.accumulation, state], tab.effective_batch)
+    gr.on([*(c.change for c in form.components), ctx.language.change], _previewer(ctx), [state, *form.components],
           [tab.status, tab.yaml, tab.cli, tab.download], show_progress="hidden")
     tab.upload.upload(guarded(lambda path: form.values(_runnable_here(RunConfig.load(path)))), tab.upload,
                       form.components)
-    tab.estimate.click(_planner(ctx), [state, *form.components], tab.plan)
+    plan = _planner(ctx)
+    tab.estimate.click(plan, [state, *form.components], tab.plan)
+    # A language switch redraws an estimate that is on screen.
+    ctx.language.change(guarded(lambda shown, *values: plan(*values) if shown else gr.skip()),
+                        [tab.plan, state, *form.components], tab.plan, show_progress="hidden")
+
+
+def precision_choices(device: str, lang: str) -> list[tuple[str, str]]:
+    """The precisions `device` supports, named in `lang`."""
+    return option_choices("precision", supported_precisions(device), lang)
 
 
 def _runnable_here(cfg: RunConfig) -> RunConfig:
@@ -223,7 +243,7 @@ def _previewer(ctx: Context) -> Any:
         try:
             cfg = ctx.form.to_config(list(values))
         except EngineError as exc:  # shown inline while the user types, not as a pop-up
-            return f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip()
+            return f"⚠️ {exc.localized(session['lang'])}", gr.skip(), gr.skip(), gr.skip()
         path = ctx.studio.write_config(cfg)
         return (f"✅ {ctx.text('config_valid', session['lang'])}", cfg.to_yaml(), ctx.studio.cli_command(path),
                 str(path))

@@ -5,11 +5,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from engine.studio import predictions_frame
 from ui import charts
 from ui.context import Context
 from ui.errors import guarded
+from ui.i18n import text as words
+
+# The predictions table's own columns, by their names on screen; each label's probability is p(label).
+PREDICTION_COLUMNS = {"text": "col_text", "label": "col_predicted", "confidence": "col_confidence"}
 
 
 @dataclass
@@ -26,6 +31,9 @@ class PlaygroundTab:
     batch_predict: gr.Button
     batch_table: gr.Dataframe
     batch_download: gr.DownloadButton
+    # What was predicted last, as the engine gave it: a language switch draws it again in the new language.
+    predicted: gr.State   # {"tuned": prediction, "base": prediction} of the typed text, or None
+    batch_predicted: gr.State   # the predictions table with the engine's column names, or None
 
 
 def build(ctx: Context) -> PlaygroundTab:
@@ -46,18 +54,25 @@ def build(ctx: Context) -> PlaygroundTab:
             batch_text = tr.bind(gr.Textbox(lines=6), "batch_text")
             batch_file = tr.bind(gr.File(type="filepath"), "batch_file")
         batch_predict = tr.bind(gr.Button(), "predict_batch", attr="value")
-        batch_table = gr.Dataframe(interactive=False, wrap=True)
+        batch_table = gr.Dataframe(predictions_table(pd.DataFrame(columns=list(PREDICTION_COLUMNS)), "en"),
+                                   interactive=False, wrap=True)
         batch_download = tr.bind(gr.DownloadButton(visible=False), "download_csv", attr="label")
     return PlaygroundTab(run, text, predict, tuned, tuned_plot, base, base_plot, batch_text, batch_file,
-                         batch_predict, batch_table, batch_download)
+                         batch_predict, batch_table, batch_download, gr.State(None), gr.State(None))
 
 
 def wire(ctx: Context, tab: PlaygroundTab) -> None:
-    single = _single(ctx)
-    gr.on([tab.predict.click, tab.text.submit], single, [tab.run, tab.text, ctx.state],
-          [tab.tuned, tab.tuned_plot, tab.base, tab.base_plot])
+    shown = [tab.tuned, tab.tuned_plot, tab.base, tab.base_plot]
+    gr.on([tab.predict.click, tab.text.submit], _single(ctx), [tab.run, tab.text, ctx.state], tab.predicted)
+    tab.predicted.change(guarded(comparison), [tab.predicted, ctx.state], shown, show_progress="hidden")
     tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state],
-                            [tab.batch_table, tab.batch_download])
+                            [tab.batch_predicted, tab.batch_download])
+    tab.batch_predicted.change(guarded(predictions_shown), [tab.batch_predicted, ctx.state], tab.batch_table,
+                               show_progress="hidden")
+    ctx.language.change(guarded(lambda predicted, table, session: (*comparison(predicted, session),
+                                                                    predictions_shown(table, session))),
+                        [tab.predicted, tab.batch_predicted, ctx.state], [*shown, tab.batch_table],
+                        show_progress="hidden")
 
 
 def _require_run(ctx: Context, run_id: str, session: dict) -> None:
@@ -67,21 +82,43 @@ def _require_run(ctx: Context, run_id: str, session: dict) -> None:
 
 def _single(ctx: Context) -> Any:
     @guarded
-    def predict(run_id: str, text: str, session: dict) -> tuple:
+    def predict(run_id: str, text: str, session: dict) -> dict:
         _require_run(ctx, run_id, session)
-        lang = session["lang"]
-        tuned = ctx.studio.predictor(run_id, session["owner"]).predict([text])[0]
-        base = ctx.studio.base_predictor(run_id, session["owner"]).predict([text])[0]
-        return (verdict(tuned, ctx.text("fine_tuned", lang)),
-                charts.probability_figure(tuned["probs"], ctx.text("fine_tuned", lang), lang=lang),
-                f"{verdict(base, ctx.text('base_model', lang))}\n{ctx.text('base_note', lang)}",
-                charts.probability_figure(base["probs"], ctx.text("base_model", lang), lang=lang))
+        return {"tuned": ctx.studio.predictor(run_id, session["owner"]).predict([text])[0],
+                "base": ctx.studio.base_predictor(run_id, session["owner"]).predict([text])[0]}
     return predict
 
 
-def verdict(prediction: dict, who: str) -> str:
+def comparison(predicted: dict | None, session: dict) -> tuple:
+    """The fine-tuned and the base model's verdicts and charts, side by side."""
+    if not predicted:
+        return "", None, "", None
+    lang = session["lang"]
+    tuned, base = words("fine_tuned", lang), words("base_model", lang)
+    return (verdict(predicted["tuned"], tuned, lang),
+            charts.probability_figure(predicted["tuned"]["probs"], tuned, lang=lang),
+            f"{verdict(predicted['base'], base, lang)}\n{words('base_note', lang)}",
+            charts.probability_figure(predicted["base"]["probs"], base, lang=lang))
+
+
+def verdict(prediction: dict, who: str, lang: str = "en") -> str:
     """The predicted label with its probability as a number; the chart beside it labels every class's bar."""
-    return f"### {who}: **{prediction['label']}** · {prediction['probs'][prediction['label']]:.1%}"
+    colon = "：" if lang == "zh" else ": "
+    return f"### {who}{colon}**{prediction['label']}** · {prediction['probs'][prediction['label']]:.1%}"
+
+
+def predictions_shown(table: pd.DataFrame | None, session: dict) -> pd.DataFrame:
+    """The last predictions table (empty before any) in the page's language."""
+    return predictions_table(table if table is not None else pd.DataFrame(columns=list(PREDICTION_COLUMNS)),
+                             session["lang"])
+
+
+def predictions_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The predictions with their columns named in `lang`: text, predicted label, confidence, p(label)..."""
+    names = {column: words(key, lang) for column, key in PREDICTION_COLUMNS.items()}
+    names.update({column: words("col_probability", lang).format(label=column[2:-1]) for column in table.columns
+                  if column.startswith("p(") and column.endswith(")")})
+    return table.rename(columns=names)
 
 
 def _batch(ctx: Context) -> Any:
@@ -94,5 +131,6 @@ def _batch(ctx: Context) -> Any:
         else:
             texts = [line.strip() for line in (lines or "").splitlines() if line.strip()]
             table = predictions_frame(texts, ctx.studio.predictor(run_id, owner).predict(texts))
+        # The download keeps the engine's column names, which scripts read; the page shows them translated.
         return table, gr.update(value=str(ctx.studio.save_predictions(run_id, owner, table)), visible=True)
     return predict_many

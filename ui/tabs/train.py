@@ -158,13 +158,34 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
     tab.run.input(pick, [state, tab.run], [state, *drawn])
     tab.run.change(checkpoints, [state, tab.run], tab.checkpoint)
     tab.refresh.click(guarded(lambda session: gr.update(choices=run_choices(studio, session))), state, tab.run)
+
+    @guarded
+    def relabel(session: dict, run_id: str) -> tuple:
+        """A language switch redraws the watched run (status, charts, log) and names the runs and checkpoints
+        anew, keeping what is chosen."""
+        runs = [gr.update(choices=run_choices(studio, session)) for _ in range(1 + len(run_selectors))]
+        _, *shown = redraw(session, studio, read=False)   # nothing new is read: the session stays as it is
+        return (*shown, *runs, checkpoint_choices(studio, session, run_id, keep=True))
+
+    ctx.language.change(relabel, [state, tab.run], [*drawn, tab.run, *run_selectors, tab.checkpoint],
+                        show_progress="hidden")
     tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, tab.checkpoint, *run_selectors, tab.ended],
                    show_progress="hidden")
 
 
-def checkpoint_choices(studio: Studio, session: dict, run_id: str) -> Any:
+def checkpoint_choices(studio: Studio, session: dict, run_id: str, keep: bool = False) -> Any:
+    """The run's checkpoints to resume from, newest ("last") first; `keep` leaves the chosen one chosen."""
     names = studio.checkpoints(run_id, session["owner"]) if run_id else []
-    return gr.update(choices=[LAST, *names], value=LAST)
+    choices = [(checkpoint_label(name, session["lang"]), name) for name in (LAST, *names)]
+    return gr.update(choices=choices) if keep else gr.update(choices=choices, value=LAST)
+
+
+def checkpoint_label(name: str, lang: str) -> str:
+    """"last" and "checkpoint-40" as the page says them; the resume call takes the folder's name."""
+    if name == LAST:
+        return text("checkpoint_last", lang)
+    step = name.removeprefix("checkpoint-")
+    return text("checkpoint_at", lang).format(step=step) if step.isdigit() else name
 
 
 def _current(session: dict, ctx: Context) -> str:
