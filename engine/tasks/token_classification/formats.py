@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.data.encoding import decode, is_wide_unicode
+from engine.data.encoding import Decoded, decode, is_wide_unicode
 from engine.data.sniff import CONTROL_SHARE, HEAD_BYTES, control_share, identify, looks_like_html, refuse
 from engine.data.table import LoadedTable, ProblemLog, Progress, ReadOptions
 from engine.errors import DataError
@@ -48,7 +48,35 @@ def read_ner_file(path: Path, name: str, options: ReadOptions = ReadOptions(),
     """Read `path` (called `name` in every message): .json and .jsonl as JSON records, anything else as CoNLL
     columns. The encoding is detected (or `options.encoding`); files that are not text are named for what
     they are."""
-    raw = Path(path).read_bytes()
+    decoded = _decoded(Path(path), name, options)
+    extension = Path(path).suffix.lower()
+    if extension in JSON_EXTENSIONS:
+        table = read_ner_json(decoded.text, name, lines=extension == ".jsonl")
+    else:
+        table = read_conll_text(decoded.text, name, progress)
+    table.encoding, table.encoding_detected = decoded.encoding, decoded.detected
+    return table
+
+
+def read_if_conll(path: Path, name: str, options: ReadOptions = ReadOptions(),
+                  progress: Progress | None = None) -> LoadedTable | None:
+    """A file of any name read as CoNLL columns when its text looks like them (looks_like_conll), else None: a
+    .txt or .tsv may as well be a table or a list of texts, and a file that is not text at all is left to the
+    general readers, which name what it is."""
+    try:
+        decoded = _decoded(Path(path), name, options)
+    except DataError:
+        return None
+    if not looks_like_conll(decoded.text):
+        return None
+    table = read_conll_text(decoded.text, name, progress)
+    table.encoding, table.encoding_detected = decoded.encoding, decoded.detected
+    return table
+
+
+def _decoded(path: Path, name: str, options: ReadOptions) -> Decoded:
+    """The file's text, refusing files that are not text (named for what they are) and blank ones."""
+    raw = path.read_bytes()
     head = raw[:HEAD_BYTES]
     kind = identify(head)
     if kind is not None:
@@ -56,20 +84,13 @@ def read_ner_file(path: Path, name: str, options: ReadOptions = ReadOptions(),
     if b"\x00" in head and not is_wide_unicode(head):
         raise refuse(name, "binary")
     decoded = decode(raw, name, options.encoding)
-    text = decoded.text
-    if control_share(text) > CONTROL_SHARE:
+    if control_share(decoded.text) > CONTROL_SHARE:
         raise refuse(name, "binary")
-    if looks_like_html(text):
+    if looks_like_html(decoded.text):
         raise refuse(name, "html")
-    if not text.strip():
+    if not decoded.text.strip():
         raise DataError("data.blank_file", name=name)
-    extension = Path(path).suffix.lower()
-    if extension in JSON_EXTENSIONS:
-        table = read_ner_json(text, name, lines=extension == ".jsonl")
-    else:
-        table = read_conll_text(text, name, progress)
-    table.encoding, table.encoding_detected = decoded.encoding, decoded.detected
-    return table
+    return decoded
 
 
 def looks_like_conll(text: str) -> bool:

@@ -92,7 +92,9 @@ def read_ner_json(text: str, name: str, lines: bool) -> LoadedTable:
     if "tokens" in frame and tag_field:
         _refuse_numeric_tags(frame[tag_field], name)
         outcomes = [_token_record(record["tokens"], record[tag_field]) for record in records]
-    elif "text" in frame:
+    elif "text" in frame and any(name in frame for name in SPAN_FIELDS):
+        # A text with no span field anywhere is a list of texts (to predict, or for another task), not a
+        # labelled file whose every sentence happens to have no entity.
         outcomes = [_span_record(record["text"], _spans_of(record)) for record in records]
     else:
         raise DataError("ner.json_shape", name=name, found=", ".join(map(str, frame.columns[:SHOWN_FIELDS])))
