@@ -19,6 +19,7 @@ from engine.labeling.store import Project
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
+from ui.tabs import label_view
 from ui.tabs.data import DataTab
 
 if TYPE_CHECKING:
@@ -164,11 +165,13 @@ def wire(ctx: Context, desk: LabelDesk, view: TableView, views: "Views", pages: 
         changed = desk.relabel(labels_state["project"], session["owner"], chosen, label)
         gr.Info(text("label_relabeled", session["lang"]).format(count=changed))
         project = desk.project(labels_state["project"], session["owner"])
-        return _page(desk, project, session["owner"], selection(*filters), int(page or 1), session["lang"])
+        page_shown = _page(desk, project, session["owner"], selection(*filters), int(page or 1), session["lang"])
+        return (*page_shown, label_view.progress_html(project, desk.progress(project.id, session["owner"]),
+                                                      session["lang"]))
 
     bulk = [view.bulk_label, view.table, *inputs]
-    view.relabel_ticked.click(lambda *a: relabel(True, *a), bulk, drawn)
-    view.relabel_all.click(lambda *a: relabel(False, *a), bulk, drawn)
+    view.relabel_ticked.click(lambda *a: relabel(True, *a), bulk, [*drawn, views.tab.progress])
+    view.relabel_all.click(lambda *a: relabel(False, *a), bulk, [*drawn, views.tab.progress])
 
     @guarded
     def export(fmt: str, session: dict, labels_state: dict) -> Any:
