@@ -152,7 +152,6 @@ def wire(ctx: Context, desk: LabelDesk, view: TableView, views: "Views", pages: 
     view.next.click(render(1), inputs, drawn, show_progress="hidden")
     view.page.submit(render(0), inputs, drawn, show_progress="hidden")
 
-    @guarded
     def relabel(ticked_only: bool, label: str, table: pd.DataFrame, session: dict, labels_state: dict,
                 page: float | None, *filters: Any) -> tuple:
         if not labels_state["project"] or not label:
@@ -170,8 +169,16 @@ def wire(ctx: Context, desk: LabelDesk, view: TableView, views: "Views", pages: 
                                                       session["lang"]))
 
     bulk = [view.bulk_label, view.table, *inputs]
-    view.relabel_ticked.click(lambda *a: relabel(True, *a), bulk, [*drawn, views.tab.progress])
-    view.relabel_all.click(lambda *a: relabel(False, *a), bulk, [*drawn, views.tab.progress])
+    @guarded
+    def relabel_ticked(*args: Any) -> tuple:
+        return relabel(True, *args)
+
+    @guarded
+    def relabel_selected(*args: Any) -> tuple:
+        return relabel(False, *args)
+
+    view.relabel_ticked.click(relabel_ticked, bulk, [*drawn, views.tab.progress])
+    view.relabel_all.click(relabel_selected, bulk, [*drawn, views.tab.progress])
 
     @guarded
     def export(fmt: str, session: dict, labels_state: dict) -> Any:
