@@ -19,6 +19,10 @@ sampling trains on the same batches in the same order, so step i of (a) and step
 "a/d paired" is the median over all rounds of (d's step i time / a's step i time), which a burst moves only
 if it covers most of a run.
 
+--side-by-side goes further: each round starts all its variants at once, each in its own process with an
+equal share of the cores (1 torch thread each for two variants on 2 cores), so outside load falls on all of
+them alike and their ratio within a round is fair even on a busy machine.
+
 Run from the repo root:  python -m bench.padding [--train-rows 2000] [--epochs 1] [--repeats 1]
 The engine's overhead against the tuned bare Trainer (issue 6: 4,000 rows, batch 32, 100 steps, no evaluation):
     python -m bench.padding --variants ad --no-eval --max-steps 100 --train-rows 4000 --batch 32 --repeats 5
@@ -64,6 +68,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--variants", default="abcd",
                         help="Which variants to run, by letter (e.g. 'ad'; 'u' is the engine before issue 6).")
     parser.add_argument("--name", default="padding", help="Results file name under bench/results/.")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="Run each round's variants at once, one process each with an equal share of the cores.")
     parser.add_argument("--repeats", type=int, default=1,
                         help="Rounds of the variants; speeds are the median (use 3 or more on a busy machine).")
     args = parser.parse_args()
@@ -206,17 +212,45 @@ def run_variant(name: str, padding: str, sampling: str, sample: Sst2Sample, t: A
     return result
 
 
-def measure(sample: Sst2Sample, t: Any, workdir: Path, repeats: int, letters: str) -> dict[str, dict[str, Any]]:
+def measure(sample: Sst2Sample, t: Any, workdir: Path, repeats: int, letters: str,
+            side_by_side: bool = False) -> dict[str, dict[str, Any]]:
     """Rounds of the chosen variants in turn (a, b, c, d, a, b ...), so a burst of outside load spreads over
-    the variants instead of landing on one; each variant keeps its median speed, every round's speed, and
-    its first round's accuracy. Keyed by letter."""
+    the variants instead of landing on one, or side by side (see the module's docstring); each variant keeps
+    its median speed, every round's speed, and its first round's accuracy. Keyed by letter."""
     chosen = [v for v in VARIANTS if v[0][1] in letters]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in chosen}
     for round_ in range(repeats):
+        if side_by_side:
+            for (name, _, _), result in zip(chosen, run_side_by_side(chosen, sample, t, workdir / str(round_))):
+                runs[name].append(result)
+            continue
         for name, padding, sampling in chosen:
             runs[name].append(run_variant(name, padding, sampling, sample, t, workdir / f"{round_}-{name[1]}"))
     return {name[1]: {"variant": name, "padding": padding, "sampling": sampling, **summarize(runs[name])}
             for name, padding, sampling in chosen}
+
+
+def run_side_by_side(chosen: list[tuple[str, str, str]], sample: Sst2Sample, t: Any,
+                     workdir: Path) -> list[dict[str, Any]]:
+    """One round with every variant running at the same time, each in a fresh process."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, (os.cpu_count() or 1) // len(chosen))
+    with ProcessPoolExecutor(len(chosen), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_start, initargs=(threads,)) as pool:
+        futures = [pool.submit(run_variant, name, padding, sampling, sample, t, workdir / name[1])
+                   for name, padding, sampling in chosen]
+        return [future.result() for future in futures]
+
+
+def _worker_start(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    quiet_libraries()
+    warm_up_torch()
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -269,13 +303,14 @@ def main() -> None:
         sample = prepare_sst2("padding", args.train_rows, Path(tmp))
         t = train_settings(args)
         warm_up_torch()
-        rows = measure(sample, t, Path(tmp), max(1, args.repeats), args.variants)
+        rows = measure(sample, t, Path(tmp), max(1, args.repeats), args.variants, args.side_by_side)
     ratios = speed_ratios(rows)
     tokens = mean_tokens(sample.train)
     length = f"{t.max_steps} steps" if t.max_steps > 0 else f"{args.epochs:g} epoch(s)"
     print(f"\nSST-2: {len(sample.train)} train rows, {len(sample.dev)} dev rows, {length}, "
           f"batch {t.train_batch_size}, lr {t.learning_rate:g}, evaluation {t.eval_strategy}, "
-          f"mean {tokens:.1f} tokens of {MAX_LENGTH}, median of {max(1, args.repeats)} round(s)")
+          f"mean {tokens:.1f} tokens of {MAX_LENGTH}, median of {max(1, args.repeats)} round(s)"
+          f"{', variants side by side' if args.side_by_side else ''}")
     print_table(list(rows.values()), COLUMNS)
     for key, value in ratios.items():
         if isinstance(value, list):
@@ -286,7 +321,8 @@ def main() -> None:
             print(f"{key}: {value}")
     save_results(args.name, {"train_rows": len(sample.train), "dev_rows": len(sample.dev), "epochs": args.epochs,
                              "max_steps": t.max_steps, "eval_strategy": t.eval_strategy,
-                             "repeats": max(1, args.repeats), "batch_size": t.train_batch_size,
+                             "repeats": max(1, args.repeats), "side_by_side": args.side_by_side,
+                             "batch_size": t.train_batch_size,
                              "learning_rate": t.learning_rate, "max_length": MAX_LENGTH,
                              "mean_train_tokens": round(tokens, 1), "rows": list(rows.values()), "ratios": ratios})
 

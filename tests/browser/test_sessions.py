@@ -74,7 +74,7 @@ def test_a_reload_keeps_the_setup(page: Any, tiny_model: str) -> None:
     expect(page.get_by_label("学习率", exact=True)).to_have_value("0.005")
     go_to(page, "2 · 模型")
     expect(page.get_by_label("本地文件夹", exact=True)).to_be_checked()   # the source "local", named in Chinese
-    expect(page.get_by_label("文件夹路径或 Hub id")).to_have_value(tiny_model)
+    expect(page.get_by_label("文件夹路径或模型名")).to_have_value(tiny_model)
     expect(page.get_by_label("当前模型")).to_have_value(tiny_model)
 
 

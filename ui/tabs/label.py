@@ -19,7 +19,7 @@ from engine.labeling.sampling import ORDERS
 from ui import label_api
 from ui.context import Context
 from ui.errors import guarded
-from ui.i18n import LANGUAGES, text
+from ui.i18n import text
 from ui.tabs import label_setup, label_table, label_view, train
 from ui.tabs.data import DataTab
 
@@ -104,10 +104,8 @@ def wire(ctx: Context, tab: LabelTab, pages: gr.Tabs, data_tab: DataTab, train_t
                     [tab.model, ctx.state, train_tab.run])
     tab.retrain_every.input(guarded(views.retrain_set), [tab.retrain_every, ctx.state, tab.state], tab.model,
                             show_progress="hidden")
-    from ui.app import LANGUAGE_KEY  # the app module builds this tab, so it is loaded by now
-
-    ctx.form.kept[LANGUAGE_KEY].change(guarded(views.relanguaged), [ctx.form.kept[LANGUAGE_KEY], ctx.state, tab.state],
-                                       shown, show_progress="hidden")
+    ctx.language.change(guarded(views.relanguaged), [ctx.language, ctx.state, tab.state], shown,
+                        show_progress="hidden")
     label_setup.wire(ctx, desk, tab.setup, views, pages, data_tab)
     label_table.wire(ctx, desk, tab.table, views, pages, data_tab)
 
@@ -137,9 +135,9 @@ class Views:
             state["item"] = shown.idx if shown else None
         return self.redrawn(session, state)
 
-    def relanguaged(self, choice: str, session: dict, state: dict) -> dict:
-        """The open project drawn again in the language just chosen (the page's session may not know it yet)."""
-        return self.redrawn({**session, "lang": LANGUAGES.get(choice, session["lang"])}, state)
+    def relanguaged(self, lang: str, session: dict, state: dict) -> dict:
+        """The open project drawn again in the language just chosen."""
+        return self.redrawn({**session, "lang": lang}, state)
 
     def redrawn(self, session: dict, state: dict) -> dict:
         """Everything that shows the open project (or nothing, when none is open)."""

@@ -19,6 +19,7 @@ from engine.labeling.store import Project
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
+from ui.tabs import label_view
 from ui.tabs.data import DataTab
 
 if TYPE_CHECKING:
@@ -151,7 +152,6 @@ def wire(ctx: Context, desk: LabelDesk, view: TableView, views: "Views", pages: 
     view.next.click(render(1), inputs, drawn, show_progress="hidden")
     view.page.submit(render(0), inputs, drawn, show_progress="hidden")
 
-    @guarded
     def relabel(ticked_only: bool, label: str, table: pd.DataFrame, session: dict, labels_state: dict,
                 page: float | None, *filters: Any) -> tuple:
         if not labels_state["project"] or not label:
@@ -164,11 +164,21 @@ def wire(ctx: Context, desk: LabelDesk, view: TableView, views: "Views", pages: 
         changed = desk.relabel(labels_state["project"], session["owner"], chosen, label)
         gr.Info(text("label_relabeled", session["lang"]).format(count=changed))
         project = desk.project(labels_state["project"], session["owner"])
-        return _page(desk, project, session["owner"], selection(*filters), int(page or 1), session["lang"])
+        page_shown = _page(desk, project, session["owner"], selection(*filters), int(page or 1), session["lang"])
+        return (*page_shown, label_view.progress_html(project, desk.progress(project.id, session["owner"]),
+                                                      session["lang"]))
 
     bulk = [view.bulk_label, view.table, *inputs]
-    view.relabel_ticked.click(lambda *a: relabel(True, *a), bulk, drawn)
-    view.relabel_all.click(lambda *a: relabel(False, *a), bulk, drawn)
+    @guarded
+    def relabel_ticked(*args: Any) -> tuple:
+        return relabel(True, *args)
+
+    @guarded
+    def relabel_selected(*args: Any) -> tuple:
+        return relabel(False, *args)
+
+    view.relabel_ticked.click(relabel_ticked, bulk, [*drawn, views.tab.progress])
+    view.relabel_all.click(relabel_selected, bulk, [*drawn, views.tab.progress])
 
     @guarded
     def export(fmt: str, session: dict, labels_state: dict) -> Any:
