@@ -6,6 +6,10 @@ from engine.messages import CATALOG, Message, register_messages
 register_messages({
     "metric.loss": ("loss", "损失"),
     "metric.accuracy": ("accuracy", "准确率"),
+    # Unaveraged: entity scores (token classification) and any task with one figure of each.
+    "metric.precision": ("precision", "精确率"),
+    "metric.recall": ("recall", "召回率"),
+    "metric.f1": ("F1", "F1 值"),
     **{f"metric.{kind}_{average}": (f"{en} ({average})", f"{zh}（{zh_average}）")
        for kind, en, zh in (("precision", "precision", "精确率"), ("recall", "recall", "召回率"), ("f1", "F1", "F1"))
        for average, zh_average in (("macro", "宏平均"), ("micro", "微平均"), ("weighted", "加权平均"))},
