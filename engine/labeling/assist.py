@@ -23,13 +23,16 @@ from engine.labeling.sampling import scores
 from engine.labeling.store import LabelStore, Project
 from engine.messages import register_messages
 from engine.runs.store import ACTIVE, WAITING, RunRecord
+from engine.tasks import get_task
 
 if TYPE_CHECKING:
     from engine.studio import Studio
 
 MIN_TRAIN_LABELS = 8
 SUGGEST_CHUNK = 256
-TEXT, LABEL = "text", "label"   # the columns of exported labels, which the Data tab guesses by name
+# Labeling projects make text classification data; exported labels name their columns after its roles.
+TASK = get_task("text_classification")
+TEXT, LABEL = (role.name for role in TASK.roles)
 
 log = logging.getLogger("tunebench.labeling")
 
@@ -71,8 +74,9 @@ class ModelAssist:
             base = RunConfig.from_yaml(project.train_config) if project.train_config else RunConfig()
         reference = self.studio.keep_upload(str(self.export(project)), project.owner)
         data = dataclasses.replace(base.data, train_file=reference, validation_file="", test_file="",
-                                   text_column=TEXT, label_column=LABEL, encoding="", separator="")
-        cfg = dataclasses.replace(base, name=f"{project.name} · {len(labeled)}", data=data)
+                                   columns={TEXT: TEXT, LABEL: LABEL}, encoding="", separator="")
+        cfg = dataclasses.replace(base, task=TASK.name, name=f"{project.name} · {len(labeled)}", data=data,
+                                  options={})
         record = self.studio.start(cfg, project.owner)
         self.store.update(project.id, run_id=record.id, trained_at=len(labeled), train_config=cfg.to_yaml())
         return record

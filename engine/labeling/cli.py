@@ -73,9 +73,7 @@ def _desk(args: argparse.Namespace) -> Any:
 
 
 def _rows(desk: Any, args: argparse.Namespace, who: str) -> Any:
-    from engine.data import guess_columns
-
-    text_column = args.text_column or guess_columns(desk.studio.table(args.file, who).frame)[0]
+    text_column = args.text_column or desk.guess_columns(args.file, who).guesses["text"]
     return desk.read_rows(args.file, who, text_column, args.label_column)
 
 

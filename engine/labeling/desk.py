@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from engine.config import RunConfig
+from engine.config import DataConfig, RunConfig
 from engine.data import ReadOptions
 from engine.data.kinds import empty_mask, normalise_labels, normalise_texts
 from engine.data.columns import require_plain
 from engine.data.table import LoadedTable
 from engine.errors import DataError, LabelError
 from engine.labeling.agreement import PairAgreement, agreements
-from engine.labeling.assist import LABEL, TEXT, ModelAssist, ModelState
+from engine.labeling.assist import LABEL, TASK, TEXT, ModelAssist, ModelState
 from engine.labeling.items import Change, Item, ItemFilter, Progress
 from engine.labeling.store import LabelStore, Project
 from engine.messages import register_messages
 from engine.runs.store import RunRecord
 
 if TYPE_CHECKING:
-    from engine.studio import Studio
+    from engine.studio import Studio, TablePreview
 
 DB_FILE = "labels.db"
 EXPORTS_DIR = "label-exports"
@@ -39,6 +39,8 @@ HISTORY_SHOWN = 8
 WATCH_EVERY_S = 3.0
 
 register_messages({
+    "labeling.choose_text_column": ("Choose the column that holds the texts to label.",
+                                    "请选择存放待标注文本的列。"),
     "labeling.no_column": ("The file has no column '{column}'; choose the column that holds the texts.",
                            "文件中没有列“{column}”；请选择存放文本的列。"),
     "labeling.need_labels": ("Give the project at least two labels, or import rows labeled with two.",
@@ -109,15 +111,21 @@ class LabelDesk:
                   read: ReadOptions = ReadOptions()) -> Rows:
         """The texts (and labels, if a label column is named) of a file, through the Data tab's readers."""
         table = self.studio.table(source, who, read)
-        for column, role in ((text_column, "text"), (label_column, "label")):
+        if not text_column:
+            raise DataError("labeling.choose_text_column")
+        for column, role in ((text_column, TASK.role(TEXT)), (label_column, TASK.role(LABEL))):
             if column and column not in table.frame.columns:
                 raise DataError("labeling.no_column", column=column)
             if column:
-                require_plain(table.frame, column, role)
+                require_plain(table.frame, column, role.description)
         labels = table.frame[label_column] if label_column else None
         rows = clean_rows(table.frame[text_column], labels)
         rows.table = table
         return rows
+
+    def guess_columns(self, source: str, who: str) -> "TablePreview":
+        """`source` as the Data tab reads it for text classification, with its guessed text and label columns."""
+        return self.studio.preview(RunConfig(task=TASK.name, data=DataConfig(train_file=source)), who)
 
     def create(self, name: str, who: str, labels: list[str], rows: Rows, who_name: str = "") -> Project:
         found = {label for label in rows.labels or [] if label}
@@ -246,8 +254,11 @@ class LabelDesk:
         project = self.project(project_id, who)
         annotations = self.store.items.annotations(project.id)
         pairs = agreements(annotations)
+        # Ordered by the names people see: ordered by owner id (a random session or browser id on a shared app),
+        # the same two people would come out either way round, and the pairs in no order anyone can follow.
         for pair in pairs:
-            pair.first, pair.second = project.name_of(pair.first), project.name_of(pair.second)
+            pair.first, pair.second = sorted((project.name_of(pair.first), project.name_of(pair.second)))
+        pairs.sort(key=lambda pair: (pair.first, pair.second))
         counts = annotations["who"].value_counts()
         return pairs, {project.name_of(person): int(n) for person, n in counts.items()}
 
