@@ -31,6 +31,7 @@ from engine.messages import register_messages
 from engine.runs.events import EventLog
 from engine.runs.layout import CONFIG_FILE
 from engine.runs.store import RunRecord
+from engine.tasks import get_task
 
 MEASURE_BUDGET_S = 20.0     # the whole measurement, the child's imports and model loading included
 OVERTIME_S = 40.0           # a slow model or a busy machine may go this far over, to time its first few steps
@@ -141,8 +142,10 @@ def _length_factor(past: RunConfig, now: RunConfig) -> float:
 
 
 def _shape_key(cfg: RunConfig) -> tuple:
-    return (cfg.model.max_length, cfg.train.train_batch_size, cfg.train.padding, cfg.data.train_file,
-            tuple(sorted(cfg.data.columns.items())))
+    """The settings a speed depends on. Columns count as the task reads them: a config that maps no column and
+    one that maps each role to its own name (as the form writes it) read the same data."""
+    columns = tuple(sorted((role.name, role.column(cfg)) for role in get_task(cfg.task).roles))
+    return cfg.model.max_length, cfg.train.train_batch_size, cfg.train.padding, cfg.data.train_file, columns
 
 
 def _device_key(cfg: RunConfig) -> tuple:

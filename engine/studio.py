@@ -341,6 +341,12 @@ class Studio:
                   for _, row in frame.iterrows()]
         return prediction_table(inputs, self.predictor(run_id, owner).predict(inputs), task.output_kind)
 
+    def predict_lines(self, run_id: str, owner: str, texts: list[str]) -> pd.DataFrame:
+        """Predictions for texts typed one per line, each the run's first input, one row each."""
+        predictor = self.predictor(run_id, owner)
+        inputs = [predictor.as_input(text) for text in texts]
+        return prediction_table(inputs, predictor.predict(inputs), predictor.task.output_kind)
+
     def merge(self, run_id: str, owner: str = LOCAL_OWNER) -> Path:
         return merge_adapter(self._record(run_id, owner).run_dir)
 

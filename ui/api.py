@@ -4,15 +4,26 @@ Each endpoint is a thin call into the Studio; errors come back as gr.Error messa
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
+from typing import Any
 
 import gradio as gr
 
 from engine.config import RunConfig
+from engine.errors import ConfigError
+from engine.messages import register_messages
 from engine.runs.events import load_history
 from engine.studio import Studio
 from ui.errors import guarded
 from ui.owners import api_owner
+
+register_messages({
+    "api.columns_not_a_mapping": ('must map roles to columns, as an object or its JSON text, '
+                                  'e.g. {{"text": "review"}}; got {value!r}.',
+                                  '必须把角色对应到列，写成对象或它的 JSON 文本，'
+                                  '例如 {{"text": "review"}}；现在是 {value!r}。'),
+})
 
 
 def register(studio: Studio) -> None:
@@ -66,16 +77,40 @@ def register(studio: Studio) -> None:
 
     @guarded
     def predict_texts(run_id: str, texts: list[str], request: gr.Request, profile: gr.OAuthProfile | None) -> list[dict]:
-        """Predictions of a finished run for a list of texts."""
+        """Predictions of a finished run for a list of texts (each the task's first input, such as a text to
+        classify), shaped as the run's task says."""
         return studio.predictor(run_id, owner(request, profile)).predict(texts)
 
     @guarded
-    def inspect_data(source: str, text_column: str = "", label_column: str = "", request: gr.Request = None,
-                     profile: gr.OAuthProfile | None = None) -> dict:
-        """How a table was read (encoding, separator, rows left out and why), rows, empties, duplicates, label
-        counts and warnings (demo:NAME, one of your upload:... files, or a path on a local app); the columns
-        default to the guesses."""
-        return studio.inspect(source, text_column, label_column, owner(request, profile)).to_dict()
+    def predict(run_id: str, inputs: list[dict], request: gr.Request, profile: gr.OAuthProfile | None) -> list[dict]:
+        """Predictions of a finished run for inputs given by role, e.g. [{"question": "...", "context": "..."}]."""
+        return studio.predictor(run_id, owner(request, profile)).predict(inputs)
 
-    for fn in (start_run, run_status, stop_run, resume_run, list_runs, run_report, predict_texts, inspect_data):
+    @guarded
+    def inspect_data(source: str, task: str = "text_classification", columns: dict | str | None = None,
+                     request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> dict:
+        """How a table was read (encoding, separator, rows left out and why), rows, empties, duplicates, and a
+        summary of each of the task's roles (demo:NAME, one of your upload:... files, or a path on a local app);
+        `columns` maps roles to columns ({"text": "review"}, or that as JSON text) and defaults to the guesses."""
+        cfg = RunConfig.from_dict({"task": task, "data": {"train_file": source, "columns": role_columns(columns)}})
+        return studio.inspect(cfg, owner(request, profile), with_model=False).to_dict()
+
+    for fn in (start_run, run_status, stop_run, resume_run, list_runs, run_report, predict_texts, predict,
+               inspect_data):
         gr.api(fn, api_name=fn.__name__)
+
+
+def role_columns(columns: Any) -> dict:
+    """data.columns as a client sends it: an object (gradio_client), the same as JSON text (a plain HTTP call,
+    a form field), or nothing for the guesses; anything else is refused by name."""
+    if columns is None or (isinstance(columns, str) and not columns.strip()):
+        return {}
+    value = columns
+    if isinstance(columns, str):
+        try:
+            value = json.loads(columns)
+        except json.JSONDecodeError:
+            value = None
+    if not isinstance(value, dict):
+        raise ConfigError("data.columns", "api.columns_not_a_mapping", value=columns)
+    return value

@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from engine.config import RunConfig
 from engine.studio import Studio
 from engine.messages import localize
 from engine.tasks import get_task, task_names
@@ -21,6 +22,7 @@ from ui.tabs import data, evaluate, label, model, params, playground, train
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 LANGUAGE_KEY = "language"
+DEFAULT_TASK = RunConfig().task
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Tabs:
     train_page: gr.Tab   # opening it refreshes the time estimate
     label: label.LabelTab
     pages: gr.Tabs       # the tab set: the Label tab opens the Data tab and back
+    task: gr.Dropdown    # the task everything else takes its shape from
 
 
 def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
@@ -46,11 +49,12 @@ def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
                       browser_id=gr.BrowserState("", storage_key="tunebench-browser", secret=studio.app_secret()),
                       setup=gr.BrowserState({}, storage_key="tunebench-setup", secret=studio.app_secret()),
                       clock=gr.Timer(train.TICK_S), language=gr.State("en"))
+        # The HTTP API first: its endpoints keep their names (a page event of the same name gets a suffix).
+        api.register(studio)
         language = _header(ctx, login)
         tabs = _tabs(ctx)
         _wire(ctx, tabs)
         setup.wire(ctx)
-        api.register(studio)
         language.change(_switch_language(tr), [language, ctx.state], [ctx.state, ctx.language, *tr.components],
                         js=LOCALE_JS, show_progress="hidden")
         _redraw_gradio_words(ctx, tabs)
@@ -77,9 +81,9 @@ def _tabs(ctx: Context) -> Tabs:
     tr = ctx.tr
     with gr.Tabs() as pages:
         with tr.bind(gr.Tab(id="data", render_children=True), "tab_data"):
-            task = tr.bind(gr.Dropdown(task_choices("en"), value="text_classification"), "task")
+            task = tr.bind(gr.Dropdown(task_choices("en"), value=DEFAULT_TASK, elem_id="task"), "task")
             ctx.form.bind("", "task", tr.bind_words(task, "choices", task_choices))
-            data_tab = data.build(ctx)
+            data_tab = data.build(ctx, DEFAULT_TASK)
         with tr.bind(gr.Tab(id="model", render_children=True), "tab_model"):
             model_tab = model.build(ctx)
         with tr.bind(gr.Tab(id="params", render_children=True), "tab_params"):
@@ -91,7 +95,8 @@ def _tabs(ctx: Context) -> Tabs:
         with tr.bind(gr.Tab(id="playground", render_children=True), "tab_playground"):
             playground_tab = playground.build(ctx)
         label_tab = label.build(ctx)  # its own gr.Tab, last
-    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page, label_tab, pages)
+    return Tabs(data_tab, model_tab, params_tab, train_tab, evaluate_tab, playground_tab, train_page, label_tab, pages,
+                task)
 
 
 def task_choices(lang: str) -> list[tuple[str, str]]:
@@ -100,16 +105,16 @@ def task_choices(lang: str) -> list[tuple[str, str]]:
 
 
 def _wire(ctx: Context, tabs: Tabs) -> None:
-    data.wire(ctx, tabs.data, tabs.model.spec)
-    model.wire(ctx, tabs.model, tabs.data.source, tabs.data.text_column)
-    params.wire(ctx, tabs.params)
+    data.wire(ctx, tabs.data, tabs.task, tabs.model.spec)
+    model.wire(ctx, tabs.model)
+    params.wire(ctx, tabs.params, tabs.task)
     train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
     train.wire_readiness(ctx, tabs.train, tabs.data.ready)
     train.wire_estimate(ctx, tabs.train, [tabs.train_page.select, tabs.data.ready.change, tabs.train.ended.change,
                                           ctx.language.change])
     evaluate.wire(ctx, tabs.evaluate, tabs.train.ended)
-    playground.wire(ctx, tabs.playground)
-    label.wire(ctx, tabs.label, tabs.pages, tabs.data, tabs.train)
+    playground.wire(ctx, tabs.playground, tabs.train.ended)
+    label.wire(ctx, tabs.label, tabs.pages, tabs.data, tabs.train, tabs.task)
 
 
 def _switch_language(tr: Translator) -> Any:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from engine.evaluation import EvalReport
+from engine.data import RoleSummary
+from engine.evaluation import Figure
+from engine.messages import pick_text
 from engine.metric_labels import metric_label
 from engine.runs.events import History
 from ui.i18n import text
 
-METRIC_COLORS = {"eval_accuracy": "#2563eb", "eval_f1_macro": "#16a34a"}
+METRIC_COLORS = ("#2563eb", "#16a34a", "#d97706", "#9333ea")
 SMALL_STEP_RANGE = 10   # up to this many steps, tick every step; beyond, Plotly's whole-number ticks
 
 
@@ -45,40 +47,72 @@ def loss_figure(history: History, lang: str = "en") -> go.Figure:
 
 
 def metrics_figure(history: History, lang: str = "en") -> go.Figure:
+    """The task's live metrics at each evaluation. Scores between 0 and 1 (accuracy, F1) keep that scale, so a
+    climb from 0.6 to 0.7 does not look like a leap; errors in the data's units (RMSE) scale to their values."""
     fig = go.Figure()
-    for key, color in METRIC_COLORS.items():
-        rows = [r for r in history.evals if key in r]
+    values: list[float] = []
+    for name, color in zip(history.live_metrics, METRIC_COLORS):
+        rows = [r for r in history.evals if f"eval_{name}" in r]
         if rows:
-            fig.add_scatter(x=[r["step"] for r in rows], y=[r[key] for r in rows], mode="lines+markers",
-                            name=metric_label(key, lang), line=dict(color=color))
-    fig.update_yaxes(range=[0, 1.02])
+            values += [r[f"eval_{name}"] for r in rows]
+            fig.add_scatter(x=[r["step"] for r in rows], y=[r[f"eval_{name}"] for r in rows], mode="lines+markers",
+                            name=metric_label(name, lang), line=dict(color=color))
+    if values and min(values) >= 0 and max(values) <= 1:
+        fig.update_yaxes(range=[0, 1.02])
     _step_axis(fig, [r["step"] for r in history.evals])
     return _layout(fig, text("chart_metrics", lang), text("chart_step", lang), text("chart_score", lang))
 
 
-def label_figure(counts: dict[str, int], title: str | None = None, lang: str = "en") -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), marker_color="#6366f1"))
+def target_figure(role: RoleSummary | None, lang: str = "en") -> go.Figure | None:
+    """What the model learns to predict, as its kind is best seen: rows per label, entities per type, or the
+    spread of a number."""
+    if role is None:
+        return None
+    if role.kind == "number":
+        fig = go.Figure(go.Histogram(x=role.values, nbinsx=40, marker_color="#6366f1"))
+        fig.update_yaxes(tickformat="d")
+        return _layout(fig, text("values_chart", lang), role.column, text("chart_rows", lang))
+    entities = role.kind == "tags"
+    fig = go.Figure(go.Bar(x=list(role.counts), y=list(role.counts.values()), marker_color="#6366f1"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat="d")
-    return _layout(fig, title or text("labels_chart", lang), text("chart_label", lang), text("chart_rows", lang))
+    return _layout(fig, text("entities_chart" if entities else "labels_chart", lang),
+                   text("chart_entity_type" if entities else "chart_label", lang),
+                   text("chart_entities" if entities else "chart_rows", lang))
 
 
-def length_figure(lengths: list[int], unit: str, title: str | None = None, lang: str = "en") -> go.Figure:
-    """`unit` is the engine's word for what was counted: "tokens" or "characters"."""
-    fig = go.Figure(go.Histogram(x=lengths, nbinsx=40, marker_color="#0ea5e9"))
+def input_figure(role: RoleSummary | None, lang: str = "en") -> go.Figure | None:
+    """How long the model's input is, in the unit the engine counted ("tokens" or "characters")."""
+    if role is None or not role.values:
+        return None
+    fig = go.Figure(go.Histogram(x=role.values, nbinsx=40, marker_color="#0ea5e9"))
     fig.update_yaxes(tickformat="d")
-    return _layout(fig, title or text("lengths_chart", lang), text(unit, lang), text("chart_texts", lang))
+    return _layout(fig, text("lengths_chart", lang), text(role.unit, lang), text("chart_texts", lang))
 
 
-def confusion_figure(report: EvalReport, title: str | None = None, lang: str = "en") -> go.Figure:
-    labels = report.labels
-    fig = go.Figure(go.Heatmap(z=report.confusion, x=labels, y=labels, colorscale="Blues",
-                               text=report.confusion, texttemplate="%{text}", showscale=False))
-    fig.update_yaxes(autorange="reversed", type="category")
+def report_figure(figure: Figure, lang: str = "en") -> go.Figure:
+    """A figure of an evaluation report, drawn as its kind says: a heatmap (rows: the truth), a scatter of
+    predicted against true values with the line where they agree, or bars."""
+    title, x_title, y_title = (pick_text(figure.title, lang), pick_text(figure.data.get("x_title", ""), lang),
+                               pick_text(figure.data.get("y_title", ""), lang))
+    data = figure.data
+    if figure.kind == "heatmap":
+        fig = go.Figure(go.Heatmap(z=data["z"], x=data["x"], y=data["y"], colorscale="Blues", text=data["z"],
+                                   texttemplate="%{text}", showscale=False))
+        fig.update_yaxes(autorange="reversed", type="category")
+        fig.update_xaxes(type="category")
+        _layout(fig, title, x_title, y_title)
+        fig.update_layout(height=max(320, 40 * len(data["y"]) + 120))
+        return fig
+    if figure.kind == "scatter":
+        fig = go.Figure(go.Scatter(x=data["x"], y=data["y"], mode="markers", marker=dict(size=6, opacity=0.6),
+                                   showlegend=False))
+        ends = [min(data["x"] + data["y"]), max(data["x"] + data["y"])] if data["x"] else [0, 1]
+        fig.add_scatter(x=ends, y=ends, mode="lines", line=dict(dash="dot", color="#9ca3af"), showlegend=False)
+        return _layout(fig, title, x_title, y_title)
+    fig = go.Figure(go.Bar(x=data["x"], y=data["y"], marker_color="#6366f1"))
     fig.update_xaxes(type="category")
-    _layout(fig, title or text("confusion", lang), text("chart_predicted", lang), text("chart_true", lang))
-    fig.update_layout(height=max(320, 60 * len(labels) + 120))
-    return fig
+    return _layout(fig, title, x_title, y_title)
 
 
 def probability_figure(probs: dict[str, float], title: str, lang: str = "en") -> go.Figure:

@@ -37,7 +37,7 @@ def restore(ctx: Context, saved: dict | None, lang: str) -> list[Any]:
     skip = [gr.skip() for _ in widgets]
     if not saved:
         return skip
-    fields = list(widgets)[:len(ctx.form.bindings)]
+    fields = list(widgets)[:len(ctx.form.components)]  # the config's widgets come first (Form.remembered)
     if any(key not in saved for key in fields):
         return skip  # saved by another version of the app, with other fields
     values = [saved.get(key) for key in widgets]

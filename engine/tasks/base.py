@@ -80,6 +80,7 @@ class TaskOption:
     low: float | None = None       # numbers: the allowed range
     high: float | None = None
     choices: tuple[str, ...] = ()  # text: the allowed values
+    label: Message | None = None   # its name on the form (the option's own name when absent)
 
     def check(self, value: Any) -> Any:
         """`value` as this option's type, or a ConfigError naming the option."""

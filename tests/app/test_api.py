@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow
 
 RUN_TIMEOUT_S = 120
 DEMO = "demo:reviews_en"
+TASK = "text_classification"
 
 
 def run_yaml(model: str, **train: Any) -> str:
@@ -59,17 +60,35 @@ def finished_run(client: Any, tiny_model: str) -> dict[str, Any]:
     return status
 
 
+def roles(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """An inspection's role summaries by role name."""
+    return {role["role"]: role for role in report["roles"]}
+
+
 def test_inspect_data_demo(client: Any) -> None:
-    report = client.predict(DEMO, "text", "label", api_name="/inspect_data")
+    report = client.predict(DEMO, TASK, {"text": "text", "label": "label"}, api_name="/inspect_data")
     assert report["rows"] == 320
-    assert len(report["label_counts"]) == 2
-    assert sum(report["label_counts"].values()) == 320
-    assert "lengths" not in report  # the per-text list stays on the server
+    text, label = roles(report)["text"], roles(report)["label"]
+    assert (text["column"], label["column"]) == ("text", "label")
+    assert len(label["counts"]) == 2
+    assert sum(label["counts"].values()) == 320
+    assert text["unit"] == "characters" and 0 < text["stats"]["min"] <= text["stats"]["max"]  # no model: characters
+    assert "lengths" not in report and "lengths" not in text  # the per-text list stays on the server
+
+
+def test_inspect_data_takes_columns_as_a_client_sends_them(client: Any) -> None:
+    # JSON text (a plain HTTP call) maps like an object; nothing at all means the guesses
+    swapped = client.predict(DEMO, TASK, '{"text": "label", "label": "text"}', api_name="/inspect_data")
+    assert {name: role["column"] for name, role in roles(swapped).items()} == {"text": "label", "label": "text"}
+    guessed = client.predict(DEMO, api_name="/inspect_data")
+    assert {name: role["column"] for name, role in roles(guessed).items()} == {"text": "text", "label": "label"}
+    message = app_error(lambda: client.predict(DEMO, TASK, "label", api_name="/inspect_data"))
+    assert "data.columns" in message and "'label'" in message
 
 
 def test_inspect_data_missing_file_gives_the_engine_message(client: Any, tmp_path: Any) -> None:
     missing = tmp_path / "nope.csv"
-    message = app_error(lambda: client.predict(str(missing), "text", "label", api_name="/inspect_data"))
+    message = app_error(lambda: client.predict(str(missing), api_name="/inspect_data"))
     assert "does not exist" in message and "nope.csv" in message
 
 
@@ -83,24 +102,55 @@ def test_run_status_logs_train_losses_and_evals(finished_run: dict[str, Any]) ->
     assert finished_run["best_metric"] is not None
 
 
+def confusion(report: dict[str, Any]) -> dict[str, Any]:
+    """The data of a report's confusion matrix: x and y the labels, z the counts (rows true, columns predicted)."""
+    (figure,) = [f for f in report["figures"] if f["name"] == "confusion"]
+    assert figure["kind"] == "heatmap"
+    return figure["data"]
+
+
 def test_run_report_confusion_covers_the_test_rows(client: Any, finished_run: dict[str, Any]) -> None:
     report = client.predict(finished_run["id"], api_name="/run_report")
-    assert report["split"] == "test"
-    assert len(report["labels"]) == 2
+    assert (report["task"], report["split"]) == (TASK, "test")
+    matrix = confusion(report)
+    assert len(matrix["x"]) == 2 and matrix["y"] == matrix["x"]
     assert report["rows"] > 0
-    assert sum(map(sum, report["confusion"])) == report["rows"]
+    assert sum(map(sum, matrix["z"])) == report["rows"]
     assert 0.0 <= report["metrics"]["accuracy"] <= 1.0
+    assert {table["name"] for table in report["tables"]} == {"per_class", "worst"}
 
 
-def test_predict_texts_uses_the_label_set(client: Any, finished_run: dict[str, Any]) -> None:
-    labels = set(client.predict(finished_run["id"], api_name="/run_report")["labels"])
-    texts = ["Great product, works perfectly.", "Broke after a day, a waste of money."]
-    predictions = client.predict(finished_run["id"], texts, api_name="/predict_texts")
-    assert len(predictions) == 2
+def check_predictions(predictions: list[dict[str, Any]], labels: set[str], count: int) -> None:
+    assert len(predictions) == count
     for prediction in predictions:
         assert prediction["label"] in labels
         assert set(prediction["probs"]) == labels
         assert sum(prediction["probs"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert prediction["label"] == max(prediction["probs"], key=prediction["probs"].get)
+
+
+TEXTS = ["Great product, works perfectly.", "Broke after a day, a waste of money."]
+
+
+def test_predict_texts_uses_the_label_set(client: Any, finished_run: dict[str, Any]) -> None:
+    labels = set(confusion(client.predict(finished_run["id"], api_name="/run_report"))["x"])
+    check_predictions(client.predict(finished_run["id"], TEXTS, api_name="/predict_texts"), labels, len(TEXTS))
+
+
+def test_predict_takes_inputs_by_role(client: Any, finished_run: dict[str, Any]) -> None:
+    # the API's own endpoint, not a page event of the same name (Gradio renames a clashing name silently)
+    endpoint = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/predict"]
+    assert [parameter["parameter_name"] for parameter in endpoint["parameters"]] == ["run_id", "inputs"]
+    labels = set(confusion(client.predict(finished_run["id"], api_name="/run_report"))["x"])
+    predictions = client.predict(finished_run["id"], [{"text": text} for text in TEXTS], api_name="/predict")
+    check_predictions(predictions, labels, len(TEXTS))
+    by_text = client.predict(finished_run["id"], TEXTS, api_name="/predict_texts")
+    assert [p["label"] for p in predictions] == [p["label"] for p in by_text]  # the same model, the same answers
+    for by_role, plain in zip(predictions, by_text):
+        assert by_role["probs"] == pytest.approx(plain["probs"], abs=1e-5)
+    # a misspelt role leaves the text empty: refused by name, not answered for an empty text
+    message = app_error(lambda: client.predict(finished_run["id"], [{"txt": TEXTS[0]}], api_name="/predict"))
+    assert "text to classify" in message
 
 
 def test_list_runs_includes_the_run(client: Any, finished_run: dict[str, Any]) -> None:
@@ -136,20 +186,31 @@ def value(output: Any) -> Any:
     return output.get("value") if isinstance(output, dict) and output.get("__type__") == "update" else output
 
 
+def preview_event(client: Any, *slots: str) -> tuple[str, dict[str, Any], list[Any], list[Any]]:
+    """The Data tab's preview of the demo: task, source, encoding and separator ("" detects), then the column
+    of each role slot (its session state is not sent by clients). Returns the name, the table, the role slots
+    and the outputs after them (encoding, separator, summary, plots, rejected rows)."""
+    name, table, *rest = client.predict(TASK, DEMO, "", "", *slots, api_name="/preview")
+    return name, table, rest[:4], rest[4:]
+
+
 def test_data_preview_event_guesses_columns(client: Any) -> None:
-    # source, mapped columns, encoding and separator ("" detects); the first four outputs: name, table, columns
-    name, preview, text_column, label_column, *_ = client.predict(DEMO, "", "", "", "", api_name="/preview")
+    name, preview, slots, rest = preview_event(client, "", "", "", "")
     assert name == DEMO
     assert preview["headers"] == ["text", "label"]
     assert len(preview["data"]) == 20
-    assert (value(text_column), value(label_column)) == ("text", "label")
-    assert [choice[1] for choice in text_column["choices"]] == ["text", "label"]
+    assert [value(slot) for slot in slots] == ["text", "label", "", ""]  # text classification has two roles
+    assert [choice[1] for choice in slots[0]["choices"]] == ["text", "label"]
+    assert slots[2]["choices"] == [] and slots[3]["choices"] == []
+    encoding, separator, summary, *_ = rest
+    assert value(summary) == ""  # read cleanly: no problem where the summary goes
+    assert encoding["interactive"] and separator["interactive"]  # a delimited file: both can be chosen
 
 
 def test_data_preview_keeps_columns_already_mapped(client: Any) -> None:
     # e.g. a loaded YAML mapped the columns the other way round: a new preview must not undo that
-    _, _, text_column, label_column, *_ = client.predict(DEMO, "label", "text", "", "", api_name="/preview")
-    assert (value(text_column), value(label_column)) == ("label", "text")
+    _, _, slots, _ = preview_event(client, "label", "text", "", "")
+    assert [value(slot) for slot in slots[:2]] == ["label", "text"]
 
 
 def test_language_switch_event_relabels(client: Any) -> None:
@@ -175,17 +236,21 @@ def test_every_event_handler_goes_through_the_error_boundary(tmp_path: Path) -> 
 
 
 def test_a_shared_studio_reads_only_demo_data_and_uploads(tmp_path: Path) -> None:
+    from engine.config import RunConfig
     from engine.errors import DataError
     from engine.studio import Studio
+
+    def reading(source: str) -> RunConfig:
+        return RunConfig.from_dict({"task": TASK, "data": {"train_file": source}})
 
     outside = tmp_path / "server-secrets.csv"
     outside.write_text("text,label\nsecret,1\nother,0\n", encoding="utf-8")
     studio = Studio(tmp_path / "runs", shared=True)
     with pytest.raises(DataError, match="upload"):
-        studio.preview(str(outside))
-    assert studio.preview("demo:reviews_en").rows == 320
-    assert studio.preview(studio.keep_upload(str(outside))).rows == 2  # the same file, uploaded
-    assert Studio(tmp_path / "runs").preview(str(outside)).rows == 2   # a local studio reads paths
+        studio.preview(reading(str(outside)))
+    assert studio.preview(reading(DEMO)).rows == 320
+    assert studio.preview(reading(studio.keep_upload(str(outside)))).rows == 2  # the same file, uploaded
+    assert Studio(tmp_path / "runs").preview(reading(str(outside))).rows == 2   # a local studio reads paths
 
 
 def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(client: Any, tiny_model: str) -> None:
@@ -206,11 +271,14 @@ def test_stop_keeps_a_checkpoint_and_resume_continues_from_it(client: Any, tiny_
     assert steps[-1] > stop_step
 
 
-
 def test_split_preview_event_shows_sizes_and_refuses_bad_ratios(client: Any) -> None:
-    # the Data tab's fields in form order: file, encoding, separator, columns, ratios, seed, switches, separate files
-    fields = [DEMO, "", "", "text", "label", 0.1, 0.2, 42, True, True, True, False, "", ""]
+    # the task, the four role slots, then the Data tab's fields in form order: file, encoding, separator, ratios,
+    # seed, switches (stratify, drop empty, drop duplicates, unescape HTML), separate files
+    fields = [TASK, "text", "label", "", "", DEMO, "", "", 0.1, 0.2, 42, True, True, True, False, "", ""]
     markdown = client.predict(*fields, api_name="/split")
     assert "train **224** · validation **32** · test **64**" in markdown  # 320 rows: 70/10/20 %
-    fields[5] = 0.0
+    fields[8] = 0.0
     assert "data.validation_ratio" in client.predict(*fields, api_name="/split")  # said in place, no pop-up
+    fields[8] = 0.1
+    fields[1:3] = ["label", "label"]  # the role slots reach the split: one column for two roles is refused
+    assert "data.columns" in client.predict(*fields, api_name="/split")

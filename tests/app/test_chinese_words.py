@@ -15,7 +15,8 @@ from engine.errors import ConfigError
 from engine.estimate import Speed, TimeEstimate
 from engine.messages import Message
 from engine.runs.narrate import narrate
-from tests.app.test_page_parts import history, record, report
+from engine.tasks import task_names
+from tests.app.test_page_parts import history, record, regression_report, report
 from tests.app.untranslated import english_words
 from ui import errors
 from ui.i18n import option_choices
@@ -113,21 +114,26 @@ def test_the_model_card_the_picks_and_the_tables_are_chinese() -> None:
     assert data.dataset_label("demo:reviews_zh", "zh") == "示例数据 reviews_zh（中文评论）"
     assert data.dataset_label("demo:reviews_zh", "en") == "demo:reviews_zh"
     assert [train.checkpoint_label(name, "zh") for name in ("last", "checkpoint-40")] == ["最新", "第 40 步的检查点"]
-    assert not english_words(" ".join(label for label, _ in params.best_metric_choices("zh")))
-    tables = [evaluate.metrics_table(report(), "zh"), evaluate.per_class_table(report(), "zh"),
-              evaluate.mistakes_table(report(), "zh"), evaluate.empty_table(evaluate.METRIC_COLUMNS, "zh")]
+    for task in task_names():
+        assert not english_words(" ".join(label for label, _ in params.best_metric_choices(task, "zh"))), task
+    parts = [evaluate._table_update(table, "zh") for r in (report(), regression_report()) for table in r.tables]
+    assert not english_words(" ".join(part["label"] for part in parts))
+    tables = [evaluate.metrics_table(report(), "zh"), evaluate.metrics_table(regression_report(), "zh"),
+              *(part["value"] for part in parts), evaluate.empty_table("zh")]
     assert not english_words(" ".join(str(column) for table in tables for column in table.columns))
     assert not english_words(evaluate.summary_markdown(report("validation"), "zh"))
 
 
 def test_predictions_are_named_in_chinese() -> None:
-    from engine.studio import predictions_frame
+    from engine.inference import prediction_table
 
     prediction = {"label": "正面", "probs": {"正面": 0.8, "负面": 0.2}}
-    table = playground.predictions_table(predictions_frame(["好"], [prediction]), "zh")
+    table = playground.predictions_table(prediction_table([{"text": "好"}], [prediction], "label_probs"), "zh")
     assert list(table.columns) == ["文本", "预测标签", "置信度", "概率（正面）", "概率（负面）"]
-    tuned, _, base, _ = playground.comparison({"tuned": prediction, "base": prediction}, {"lang": "zh"})
-    assert tuned == "### 微调后：**正面** · 80.0%" and not english_words(base)
+    shown = playground.comparison({"kind": "label_probs", "tuned": prediction, "base": prediction}, {"lang": "zh"})
+    tuned, base, note = shown[0], shown[4], shown[-1]
+    assert tuned == "### 微调后：**正面** · 80.0%" and base == "### 基础模型：**正面** · 80.0%"
+    assert note and not english_words(note)
 
 
 def test_errors_pop_up_in_the_pages_language_and_in_english_for_the_api() -> None:

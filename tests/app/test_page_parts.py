@@ -9,14 +9,22 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from engine.config import RunConfig
+from engine.data.inspect import RoleSummary
 from engine.estimate import Speed, TimeEstimate
-from engine.evaluation import EvalReport
+from engine.evaluation import EvalReport, confidently_wrong, confusion_figure, per_class_table
+from engine.messages import Message
 from engine.runs.events import History
 from engine.runs.store import RunRecord
-from ui import charts
-from ui.tabs import evaluate, playground, train
+from engine.tasks import get_task
+from ui import charts, views
+from ui.tabs import evaluate, train
+
+LABELS = ["neg", "pos"]
 
 
 def history(status: str, **progress: Any) -> History:
@@ -29,11 +37,27 @@ def history(status: str, **progress: Any) -> History:
 
 
 def report(split: str = "test") -> EvalReport:
-    return EvalReport(task="text_classification", split=split, rows=64, metrics={"accuracy": 0.9, "f1_macro": 0.873},
-                      labels=["neg", "pos"], confusion=[[30, 2], [4, 28]],
-                      per_class=[{"label": "neg", "precision": 0.88, "recall": 0.94, "f1": 0.91, "support": 32},
-                                 {"label": "pos", "precision": 0.93, "recall": 0.88, "f1": 0.9, "support": 32}],
-                      worst=[{"text": "a long review " * 20, "true": "pos", "predicted": "neg", "confidence": 0.97}])
+    """A text classification report as the task builds one: five texts, two of them wrong."""
+    texts = ["dull", "boring", "a long review " * 20, "fine", "odd"]
+    y_true = np.array([0, 0, 1, 1, 0])
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.97, 0.03], [0.4, 0.6], [0.3, 0.7]])
+    y_pred = probs.argmax(axis=1)
+    return EvalReport(task="text_classification", split=split, rows=len(texts),
+                      metrics={"accuracy": 0.6, "f1_macro": 0.583},
+                      tables=[per_class_table(y_true, y_pred, LABELS), confidently_wrong(texts, y_true, probs, LABELS)],
+                      figures=[confusion_figure(y_true, y_pred, LABELS)])
+
+
+def regression_report() -> EvalReport:
+    """A text regression report, built by the task itself from its predictions."""
+    frame = pd.DataFrame({"text": ["calm", "a long review " * 20, "loud"], "value": [1.0, 4.0, 2.5]})
+    predictions = [{"value": v} for v in (1.5, 2.0, 2.5)]
+    return get_task("text_regression").report(frame, predictions, RunConfig(task="text_regression"),
+                                              {"mean": 2.5, "std": 1.0}, "test")
+
+
+def role(kind: str, **summary: Any) -> RoleSummary:
+    return RoleSummary(role=kind, column=kind, kind=kind, description=Message("evaluation.label"), empty=0, **summary)
 
 
 def record(**changes: Any) -> RunRecord:
@@ -70,9 +94,11 @@ def test_every_chart_speaks_both_languages() -> None:
     figures = {
         "loss": lambda lang: charts.loss_figure(h, lang=lang),
         "metrics": lambda lang: charts.metrics_figure(h, lang=lang),
-        "labels": lambda lang: charts.label_figure({"neg": 3, "pos": 4}, lang=lang),
-        "lengths": lambda lang: charts.length_figure([3, 4, 5], "tokens", lang=lang),
-        "confusion": lambda lang: charts.confusion_figure(r, lang=lang),
+        "labels": lambda lang: charts.target_figure(role("label", counts={"neg": 3, "pos": 4}), lang=lang),
+        "entities": lambda lang: charts.target_figure(role("tags", counts={"PER": 3, "LOC": 4}), lang=lang),
+        "lengths": lambda lang: charts.input_figure(role("text", values=[3, 4, 5], unit="tokens"), lang=lang),
+        "confusion": lambda lang: charts.report_figure(r.figure("confusion"), lang=lang),
+        "scatter": lambda lang: charts.report_figure(regression_report().figure("scatter"), lang=lang),
         "probabilities": lambda lang: charts.probability_figure({"neg": 0.2, "pos": 0.8}, "Fine-tuned", lang=lang),
     }
     for name, figure in figures.items():
@@ -82,8 +108,8 @@ def test_every_chart_speaks_both_languages() -> None:
         assert words(en) != words(zh), name
         chinese = [w for w in words(zh)[1:] if w]   # axis titles and legends (a caller's own title may stay)
         assert all(re.search(r"[\u4e00-\u9fff]", w) for w in chinese), (name, words(zh))
-    for fn in (charts.loss_figure, charts.metrics_figure, charts.label_figure, charts.length_figure,
-               charts.confusion_figure, charts.probability_figure):
+    for fn in (charts.loss_figure, charts.metrics_figure, charts.target_figure, charts.input_figure,
+               charts.report_figure, charts.probability_figure):
         assert "lang" in inspect.signature(fn).parameters, fn.__name__
 
 
@@ -99,14 +125,29 @@ def test_loss_chart_shows_the_first_point_and_whole_step_ticks() -> None:
 
 
 def test_mistakes_table_puts_the_verdict_before_the_text() -> None:
-    table = evaluate.mistakes_table(report(), "en")
-    assert list(table.columns) == ["True label", "Predicted", "Confidence", "Text"]
-    assert list(evaluate.mistakes_table(report(), "zh").columns) == ["真实标签", "预测标签", "置信度", "文本"]
-    assert len(evaluate.MISTAKE_WIDTHS) == 4 and evaluate.MISTAKE_WIDTHS[-1] == max(evaluate.MISTAKE_WIDTHS)
+    en, zh = (evaluate._table_update(report().table("worst"), lang) for lang in ("en", "zh"))
+    assert en["label"] == "Most confident mistakes" and zh["label"] == "最自信的错误"
+    assert list(en["value"].columns) == ["True label", "Predicted", "Confidence", "Text"]
+    assert list(zh["value"].columns) == ["真实标签", "预测", "置信度", "文本"]
+    assert list(en["value"].iloc[0])[:3] == ["pos", "neg", 0.97] and len(en["value"]) == 2   # surest mistake first
+    widths = [float(width.rstrip("%")) for width in en["column_widths"]]
+    assert len(widths) == 4 and widths[-1] > max(widths[:-1])   # the text wraps in the widest column
+
+
+def test_the_evaluate_tab_shows_every_part_of_the_report() -> None:
+    studio = SimpleNamespace(has_report=lambda run_id, owner: True, report=lambda run_id, owner: report(),
+                             is_adapter_run=lambda run_id, owner: False)
+    outputs = evaluate._loader(SimpleNamespace(studio=studio))("r1", {"lang": "zh", "owner": "local"})
+    figures = outputs[2:2 + evaluate.FIGURE_SLOTS]
+    tables = outputs[2 + evaluate.FIGURE_SLOTS:2 + evaluate.FIGURE_SLOTS + evaluate.TABLE_SLOTS]
+    assert figures[0]["visible"] and figures[0]["value"].layout.title.text == "混淆矩阵"
+    assert [list(row) for row in figures[0]["value"].data[0].z] == [[2, 1], [1, 1]]   # rows: the true label
+    assert not figures[1]["visible"]
+    assert [t["label"] for t in tables[:2]] == ["各类别指标", "最自信的错误"] and not tables[2]["visible"]
 
 
 def test_evaluate_heading_names_the_split_the_scores_come_from() -> None:
-    assert evaluate.summary_markdown(report("test"), "en").startswith("### Scores on the held-out test split (64")
+    assert evaluate.summary_markdown(report("test"), "en").startswith("### Scores on the held-out test split (5 rows)")
     on_validation = evaluate.summary_markdown(report("validation"), "en")
     assert on_validation.startswith("### Scores on the validation split") and "no test split" in on_validation
     assert "验证集" in evaluate.summary_markdown(report("validation"), "zh")
@@ -136,8 +177,11 @@ def test_merge_adapter_shows_only_for_adapter_runs(method: str, shown: bool) -> 
 def test_probabilities_are_shown_as_numbers() -> None:
     fig = charts.probability_figure({"neg": 0.125, "pos": 0.875}, "Fine-tuned")
     assert list(fig.data[0].text) == ["12.5%", "87.5%"]
-    assert playground.verdict({"label": "pos", "probs": {"neg": 0.125, "pos": 0.875}}, "Fine-tuned") == \
-        "### Fine-tuned: **pos** · 87.5%"
+    prediction = {"label": "pos", "probs": {"neg": 0.125, "pos": 0.875}}
+    verdict, chart, highlighted, generated = views.shown("label_probs", prediction, "Fine-tuned", "en")
+    assert verdict == "### Fine-tuned: **pos** · 87.5%"
+    assert chart["visible"] and list(chart["value"].data[0].text) == ["12.5%", "87.5%"]
+    assert not highlighted["visible"] and not generated["visible"]
 
 
 def test_the_time_estimate_says_how_long_and_where_the_figure_comes_from() -> None:

@@ -37,7 +37,7 @@ def test_minilm_learns_sst2_well_above_majority(tmp_path: Path) -> None:
     cfg = RunConfig(
         name="sst2-minilm",
         data=DataConfig(train_file=str(tmp_path / "train.csv"), validation_file=str(tmp_path / "dev.csv"),
-                        test_file=str(tmp_path / "dev.csv"), text_column="sentence", label_column="label"),
+                        test_file=str(tmp_path / "dev.csv"), columns={"text": "sentence", "label": "label"}),
         model=ModelConfig(max_length=64),
         train=TrainConfig(num_train_epochs=1, train_batch_size=32, learning_rate=1e-4, save_total_limit=1))
     run_dir = _train(tmp_path / "runs", cfg)
@@ -45,7 +45,7 @@ def test_minilm_learns_sst2_well_above_majority(tmp_path: Path) -> None:
     majority = _majority_share(dev, "label")
     assert report.rows == 300
     assert report.metrics["accuracy"] >= majority + 0.2, (report.metrics, majority)
-    assert sum(map(sum, report.confusion)) == 300
+    assert sum(map(sum, report.figure("confusion").data["z"])) == 300
     predictor = Predictor.from_run(run_dir)
     good, bad = predictor.predict(["a moving, beautifully acted and funny film", "a dull , lifeless mess"])
     assert (good["label"], bad["label"]) == ("1", "0")
@@ -57,4 +57,4 @@ def test_minilm_learns_the_english_demo(tmp_path: Path) -> None:
     run_dir = _train(tmp_path / "runs", cfg)
     report = EvalReport.load(run_dir)
     assert report.metrics["accuracy"] >= 0.75, report.metrics
-    assert report.labels == ["negative", "positive"]
+    assert report.figure("confusion").data["x"] == ["negative", "positive"]

@@ -12,10 +12,10 @@ from typing import Any, Callable
 import gradio as gr
 import pandas as pd
 
-from engine.config import DataConfig, RunConfig, choices
-from engine.data import DEMO_DATASETS, DEMO_PREFIX, SUPPORTED_EXTENSIONS, ReadOptions, display_name
+from engine.config import DataConfig, ModelConfig, RunConfig, bounds, choices
+from engine.data import DEMO_DATASETS, DEMO_PREFIX, SUPPORTED_EXTENSIONS, ReadOptions, demos_for, display_name
 from engine.errors import EngineError, ModelError
-from ui import charts, widgets
+from ui import charts, shaped, widgets
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
@@ -40,39 +40,35 @@ class DataTab:
     test_file: gr.Textbox
     validation_name: gr.Textbox
     test_name: gr.Textbox
-    text_column: gr.Dropdown
-    label_column: gr.Dropdown
+    roles: list[gr.Dropdown]     # the column of each of the task's roles, in its order (ui.shaped)
     unescape_html: gr.Checkbox
     preview: gr.Dataframe
     summary: gr.Markdown
     rejected: gr.File            # the rows left out while reading, to download
     split: gr.Markdown
-    labels_plot: gr.Plot
-    lengths_plot: gr.Plot
+    target_plot: gr.Plot         # what the model learns: label counts, a number's spread, entities per type
+    input_plot: gr.Plot          # what it reads: lengths in the model's tokens
     ready: gr.State              # True when the chosen data loads and the mapped columns make a usable dataset
     label_these: gr.Button       # offered for texts without labels: makes a labeling project (ui.tabs.label_setup)
 
 
-def build(ctx: Context) -> DataTab:
+def build(ctx: Context, task: str) -> DataTab:
+    """`task`: the task the page opens with."""
     tr, form = ctx.tr, ctx.form
     with gr.Row():
         with gr.Column(scale=1):
-            demos = [DEMO_PREFIX + n for n in DEMO_DATASETS]
-            demo = ctx.form.keep("data_tab.demo", tr.bind_words(
-                tr.bind(gr.Dropdown(choices=demo_choices("en"), value=demos[0]), "demo"), "choices", demo_choices))
+            demos = demo_choices(task, "en")
+            # allow_custom_value: a request sent as a new task swaps the demos still names the old task's one.
+            demo = ctx.form.keep("data_tab.demo", tr.bind(gr.Dropdown(choices=demos, value=demos[0][1],
+                                                                      allow_custom_value=True), "demo"))
             upload = tr.bind(gr.File(file_types=list(SUPPORTED_EXTENSIONS), type="filepath"), "upload")
-            source = form.bind("data", "train_file", gr.Textbox(demos[0], visible=False))
-            source_name = tr.bind(gr.Textbox(demos[0], interactive=False), "source")
+            source = form.bind("data", "train_file", gr.Textbox(demos[0][1], visible=False))
+            source_name = tr.bind(gr.Textbox(demos[0][1], interactive=False), "source")
             with gr.Row():
                 encoding = _read_option(ctx, "encoding")
                 separator = _read_option(ctx, "separator")
             with gr.Row():
-                # allow_custom_value: a request sent just before an upload replaced the choices still carries
-                # the old column; Gradio would reject it with a raw error. The engine checks columns itself.
-                text_column = form.bind("data", "text_column",
-                                        tr.bind(gr.Dropdown(choices=[], allow_custom_value=True), "text_column"))
-                label_column = form.bind("data", "label_column",
-                                         tr.bind(gr.Dropdown(choices=[], allow_custom_value=True), "label_column"))
+                roles = shaped.role_slots(ctx, task)
             with tr.bind(gr.Accordion(open=False), "split_section"):
                 unescape_html = _split_controls(ctx)
             with tr.bind(gr.Accordion(open=False), "separate_files"):
@@ -85,16 +81,17 @@ def build(ctx: Context) -> DataTab:
             rejected = tr.bind(gr.File(visible=False, interactive=False, elem_id="data-rejected"), "rejected_download")
             split = gr.Markdown(elem_id="data-split")
             with gr.Row():
-                labels_plot = gr.Plot(show_label=False)
-                lengths_plot = gr.Plot(show_label=False)
+                target_plot = gr.Plot(show_label=False, elem_id="data-target-plot")
+                input_plot = gr.Plot(show_label=False, elem_id="data-input-plot")
             preview = tr.bind(gr.Dataframe(interactive=False, wrap=True, max_height=320), "preview")
     return DataTab(demo, upload, source, source_name, encoding, separator, validation_upload, test_upload,
-                   validation_file, test_file, validation_name, test_name, text_column, label_column, unescape_html,
-                   preview, summary, rejected, split, labels_plot, lengths_plot, gr.State(False), label_these)
+                   validation_file, test_file, validation_name, test_name, roles, unescape_html,
+                   preview, summary, rejected, split, target_plot, input_plot, gr.State(False), label_these)
 
 
-def demo_choices(lang: str) -> list[tuple[str, str]]:
-    return [(dataset_label(DEMO_PREFIX + name, lang), DEMO_PREFIX + name) for name in DEMO_DATASETS]
+def demo_choices(task: str, lang: str) -> list[tuple[str, str]]:
+    """The demo datasets written for `task`, by their name and language."""
+    return [(dataset_label(DEMO_PREFIX + demo.name, lang), DEMO_PREFIX + demo.name) for demo in demos_for(task)]
 
 
 def dataset_label(name: str, lang: str) -> str:
@@ -146,29 +143,47 @@ def _file_slot(ctx: Context, part: str) -> tuple[gr.File, gr.Textbox, gr.Textbox
     return upload, reference, name
 
 
-def wire(ctx: Context, tab: DataTab, model_spec: gr.Textbox) -> None:
+def wire(ctx: Context, tab: DataTab, task: gr.Dropdown, model_spec: gr.Textbox) -> None:
     _wire_sources(ctx, tab)
+    _wire_task(ctx, tab, task)
     max_length = next(b.component for b in ctx.form.bindings if (b.section, b.name) == ("model", "max_length"))
-    shown = [tab.summary, tab.labels_plot, tab.lengths_plot, tab.rejected, tab.ready]
-    previewed = [tab.source_name, tab.preview, tab.text_column, tab.label_column, tab.encoding, tab.separator, *shown]
-    checks = [tab.source, tab.text_column, tab.label_column, tab.encoding, tab.separator, tab.unescape_html,
-              max_length, model_spec, ctx.state]
+    shown = [tab.summary, tab.target_plot, tab.input_plot, tab.rejected, tab.ready]
+    previewed = [tab.source_name, tab.preview, *tab.roles, tab.encoding, tab.separator, *shown]
+    checks = [task, tab.source, tab.encoding, tab.separator, tab.unescape_html, max_length, model_spec, ctx.state,
+              *tab.roles]
     inspect = _inspector(ctx)
     # The demo is chosen from the start, so a page load previews it as a change of source would.
     gr.on([tab.source.change, ctx.app.load, tab.encoding.input, tab.separator.input], _previewer(ctx),
-          [tab.source, tab.text_column, tab.label_column, tab.encoding, tab.separator, ctx.state], previewed,
+          [task, tab.source, tab.encoding, tab.separator, ctx.state, *tab.roles], previewed,
           trigger_mode="always_last").then(inspect, checks, shown)
     # A language switch says again what is on screen, in the new language; the table itself stays.
-    ctx.language.change(_renamer(ctx), [tab.source, tab.encoding, tab.separator, ctx.state],
+    ctx.language.change(_renamer(ctx), [task, tab.source, tab.encoding, tab.separator, ctx.state],
                         [tab.source_name, tab.encoding, tab.separator], show_progress="hidden")
     ctx.language.change(inspect, checks, shown, show_progress="hidden")
-    gr.on([tab.text_column.input, tab.label_column.input, tab.unescape_html.input, model_spec.change,
-           max_length.change], inspect, checks, shown, trigger_mode="always_last")
+    gr.on([*(slot.input for slot in tab.roles), tab.unescape_html.input, model_spec.change, max_length.change],
+          inspect, checks, shown, trigger_mode="always_last")
     data_fields = [b for b in ctx.form.bindings if b.section == "data"]
-    gr.on([*(b.component.change for b in data_fields), ctx.language.change],
-          _splitter(ctx, [b.name for b in data_fields]),
-          [ctx.state, *(b.component for b in data_fields)], [tab.split, tab.ready], trigger_mode="always_last",
-          show_progress="hidden")
+    gr.on([*(b.component.change for b in data_fields), *(slot.change for slot in tab.roles), task.change,
+           ctx.language.change], _splitter(ctx, [b.name for b in data_fields]),
+          [ctx.state, task, *tab.roles, *(b.component for b in data_fields)], [tab.split, tab.ready],
+          trigger_mode="always_last", show_progress="hidden")
+
+
+def _wire_task(ctx: Context, tab: DataTab, task: gr.Dropdown) -> None:
+    """A new task names the column slots for its roles and offers its own demo datasets; a demo of another task
+    gives way to this task's first demo (an uploaded file stays: the person mapped its columns)."""
+    @guarded
+    def shape(name: str, source: str, session: dict) -> tuple:
+        demos = demo_choices(name, session["lang"])
+        keep = not source.startswith(DEMO_PREFIX) or source in [value for _, value in demos]
+        first = demos[0][1] if demos else ""
+        return (*shaped.role_updates(name, session["lang"]), gr.update(choices=demos, value=source if keep else first),
+                gr.skip() if keep or not first else first)
+
+    task.change(shape, [task, tab.source, ctx.state], [*tab.roles, tab.demo, tab.source], show_progress="hidden")
+    ctx.language.change(guarded(lambda name, session: [*shaped.role_updates(name, session["lang"]),
+                                                       gr.update(choices=demo_choices(name, session["lang"]))]),
+                        [task, ctx.state], [*tab.roles, tab.demo], show_progress="hidden")
 
 
 def _wire_sources(ctx: Context, tab: DataTab) -> None:
@@ -190,28 +205,33 @@ def _progress(progress: gr.Progress, description: str) -> Callable[[float], None
     return lambda share: progress(share, desc=description)
 
 
+def _read_config(task: str, source: str, encoding: str, separator: str, columns: dict[str, str] | None = None,
+                 model: dict[str, Any] | None = None, **data: Any) -> RunConfig:
+    """The part of the form a read needs: the task (its roles and reader), the file and how to read it (and the
+    model whose tokens measure the texts)."""
+    return RunConfig.from_dict({"task": task, "model": model or {},
+                                "data": {"train_file": source, "encoding": encoding or "", "separator": separator or "",
+                                         "columns": columns or {}, **data}})
+
+
 def _previewer(ctx: Context) -> Any:
     @guarded
-    def preview(source: str, text_column: str, label_column: str, encoding: str, separator: str, session: dict,
+    def preview(task: str, source: str, encoding: str, separator: str, session: dict, *slots: Any,
                 progress: gr.Progress = gr.Progress()) -> tuple:
         lang = session["lang"]
         name = dataset_label(display_name(source), lang) if source else ""
         if not source:
             return _cleared(name, text("no_data_chosen", lang))
         try:
-            shown = ctx.studio.preview(source, session["owner"], ReadOptions(encoding, separator),
+            shown = ctx.studio.preview(_read_config(task, source, encoding, separator), session["owner"],
                                        _progress(progress, text("reading_file", lang).format(name=name)))
         except EngineError as exc:
             gr.Warning(exc.localized(lang))
             return _cleared(name, exc.localized(lang))
         table = shown.table
-        # Columns already mapped (by a loaded YAML, say) stay when the new table has them; never one column twice.
-        text_pick = text_column if text_column in shown.columns else shown.text_column
-        label_pick = label_column if label_column in shown.columns and label_column != text_pick else \
-            (shown.label_column if shown.label_column != text_pick else "")
         problem = f"⚠️ {literal(shown.problem.text(lang))}" if shown.problem else ""
-        return (dataset_label(table.name, lang), shown.head, gr.update(choices=shown.columns, value=text_pick),
-                gr.update(choices=shown.columns, value=label_pick),
+        return (dataset_label(table.name, lang), readable(shown.head),
+                *shaped.guessed_columns(task, shown.guesses, shown.columns, list(slots)),
                 gr.update(choices=read_choices("encoding", lang, table.encoding),
                           interactive=table.format not in ("excel", "parquet")),
                 gr.update(choices=read_choices("separator", lang, table.separator),
@@ -222,13 +242,13 @@ def _previewer(ctx: Context) -> Any:
 
 def _renamer(ctx: Context) -> Any:
     @guarded
-    def rename(source: str, encoding: str, separator: str, session: dict) -> tuple:
+    def rename(task: str, source: str, encoding: str, separator: str, session: dict) -> tuple:
         """The dataset's name and the detected encoding and separator, in the page's language (the read is cached)."""
         lang = session["lang"]
         if not source:
             return gr.skip(), gr.skip(), gr.skip()
         try:
-            table = ctx.studio.preview(source, session["owner"], ReadOptions(encoding, separator)).table
+            table = ctx.studio.preview(_read_config(task, source, encoding, separator), session["owner"]).table
         except EngineError:  # the summary says why, in place
             return dataset_label(display_name(source), lang), gr.skip(), gr.skip()
         return (dataset_label(table.name, lang), gr.update(choices=read_choices("encoding", lang, table.encoding)),
@@ -238,34 +258,36 @@ def _renamer(ctx: Context) -> Any:
 
 def _cleared(name: str, message: str) -> tuple:
     """Every output of a preview emptied, with `message` where the summary was: nothing stale survives."""
-    return (name, pd.DataFrame(), gr.update(choices=[], value=""), gr.update(choices=[], value=""), gr.skip(),
-            gr.skip(), f"⚠️ {literal(message)}",
-            None, None, gr.update(value=None, visible=False), False)
+    return (name, pd.DataFrame(), *(gr.update(choices=[], value="") for _ in range(shaped.ROLE_SLOTS)), gr.skip(),
+            gr.skip(), f"⚠️ {literal(message)}", None, None, gr.update(value=None, visible=False), False)
 
 
 def _inspector(ctx: Context) -> Any:
     @guarded
-    def inspect(source: str, text_column: str, label_column: str, encoding: str, separator: str, unescape: bool,
-                max_length: float | None, model_spec: str, session: dict, progress: gr.Progress = gr.Progress()) -> tuple:
-        lang, owner, read = session["lang"], session["owner"], ReadOptions(encoding, separator)
+    def inspect(task: str, source: str, encoding: str, separator: str, unescape: bool, max_length: float | None,
+                model_spec: str, session: dict, *slots: Any, progress: gr.Progress = gr.Progress()) -> tuple:
+        lang, owner = session["lang"], session["owner"]
         if not source:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         report_progress = _progress(progress, text("reading_file", lang).format(
             name=dataset_label(display_name(source), lang)))
-        options = dict(read=read, max_length=int(max_length or 0), unescape_html=bool(unescape),
-                       progress=report_progress)
         try:
+            # A half-typed max length must not stop the summary: it is checked on the Hyperparameters tab.
+            low, high = bounds(ModelConfig, "max_length")
+            model = {"max_length": int(max_length) if max_length and low <= max_length <= high else
+                     ModelConfig().max_length, **({"name_or_path": model_spec} if model_spec else {})}
+            cfg = _read_config(task, source, encoding, separator, shaped.columns_of(task, list(slots)), model,
+                               unescape_html=bool(unescape))
             try:
-                report = ctx.studio.inspect(source, text_column, label_column, owner, model_spec=model_spec,
-                                            **options)
+                report = ctx.studio.inspect(cfg, owner, report_progress, with_model=bool(model_spec))
             except ModelError:  # a model that cannot load yet (offline Hub id): lengths in characters meanwhile
-                report = ctx.studio.inspect(source, text_column, label_column, owner, **options)
-            rejected = ctx.studio.rejected_rows(source, owner, read, lang) if report.rejected_rows else None
+                report = ctx.studio.inspect(cfg, owner, report_progress, with_model=False)
+            rejected = ctx.studio.rejected_rows(source, owner, ReadOptions.of(cfg.data), lang) \
+                if report.rejected_rows else None
         except EngineError as exc:  # said in place: the previous dataset's summary must not stay
             return f"⚠️ {literal(exc.localized(lang))}", None, None, gr.update(value=None, visible=False), False
-        return (summary_markdown(report, lang),
-                charts.label_figure(report.label_counts, text("labels_chart", lang), lang=lang),
-                charts.length_figure(report.lengths, report.length_unit, text("lengths_chart", lang), lang=lang),
+        return (summary_markdown(report, lang), charts.target_figure(report.target, lang),
+                charts.input_figure(report.text_input, lang),
                 gr.update(value=str(rejected), visible=True) if rejected else gr.update(value=None, visible=False),
                 gr.skip())
     return inspect
@@ -273,10 +295,12 @@ def _inspector(ctx: Context) -> Any:
 
 def _splitter(ctx: Context, names: list[str]) -> Any:
     @guarded
-    def split(session: dict, *values: Any) -> tuple[str, bool]:
+    def split(session: dict, task: str, *values: Any) -> tuple[str, bool]:
         lang = session["lang"]
+        slots, fields = values[:shaped.ROLE_SLOTS], values[shaped.ROLE_SLOTS:]
         try:
-            cfg = RunConfig.from_dict({"data": dict(zip(names, values))}).data
+            cfg = RunConfig.from_dict({"task": task, "data": {**dict(zip(names, fields)),
+                                                              "columns": shaped.columns_of(task, list(slots))}})
             summary = ctx.studio.split_summary(cfg, session["owner"])
         except EngineError as exc:  # shown in place while the person is still choosing
             return f"⚠️ {literal(exc.localized(lang))}", False
@@ -297,7 +321,6 @@ def split_markdown(summary: dict[str, Any], lang: str) -> str:
 
 def summary_markdown(report: Any, lang: str) -> str:
     """The Data tab's report: how the file was read, what is in it, and every problem, note and warning."""
-    stats = report.length_stats
     how = lambda detected: text("detected" if detected else "chosen", lang)  # noqa: E731
     read = [f"{text('file', lang)}: **{literal(dataset_label(report.name, lang))}** "
             f"({text('format_' + report.format, lang)})"]
@@ -309,19 +332,41 @@ def summary_markdown(report: Any, lang: str) -> str:
     lines = [
         f"### {text('data_summary', lang)}",
         "- " + " · ".join(read),
-        f"- {text('rows', lang)}: **{report.rows:,}** · {text('classes', lang)}: **{len(report.label_counts)}**"
+        f"- {text('rows', lang)}: **{report.rows:,}**"
         + (f" · {text('rejected_rows', lang)}: **{report.rejected_rows:,}**" if report.rejected_rows else ""),
         f"- {text('empty_rows', lang)}: **{report.empty_rows}** · "
-        f"{text('duplicate_rows', lang)}: **{report.duplicate_texts}**",
-        f"- {text('length_stats', lang)} ({text(report.length_unit, lang)}): {text('mean', lang)} "
-        f"{stats.get('mean', 0):.0f}, {text('median', lang)} {stats.get('p50', 0):.0f}, 95% {stats.get('p95', 0):.0f}, "
-        f"{text('max', lang)} {stats.get('max', 0):.0f}",
+        f"{text('duplicate_rows', lang)}: **{report.duplicate_rows}**",
+        *(f"- {role_line(role, lang)}" for role in report.roles),
     ]
     # A blank line before each quote keeps them apart: consecutive quoted lines would merge into one paragraph.
     lines += [f"\n> {'⛔' if p.dropped else 'ℹ️'} {literal(p.message.text(lang))}" for p in report.problems]
     lines += [f"\n> ℹ️ {literal(note.text(lang))}" for note in report.notes]
     lines += [f"\n> ⚠️ {literal(warning.text(lang))}" for warning in report.warnings]
     return "\n".join(lines)
+
+
+def role_line(role: Any, lang: str) -> str:
+    """One role: its column, then what is in it, as its kind says (classes, entities, a number's range, lengths)."""
+    line = f"{shaped.role_label(role.description, lang)}: **{literal(role.column)}**"
+    if role.counts:
+        noun = "entity_types" if role.kind == "tags" else "classes"
+        line += f" · {text(noun, lang)}: **{len(role.counts)}**"
+    stats = role.stats
+    if stats and role.kind == "number":
+        line += (f" · {text('range', lang)} {stats['min']:g} – {stats['max']:g}, {text('mean', lang)} "
+                 f"{stats['mean']:g}")
+    elif stats and role.unit and not role.counts:   # a tags column's length is its words': counted once
+        line += (f" · {text('length_stats', lang)} ({text(role.unit, lang)}): {text('mean', lang)} "
+                 f"{stats['mean']:.0f}, {text('median', lang)} {stats['p50']:.0f}, 95% {stats['p95']:.0f}, "
+                 f"{text('max', lang)} {stats['max']:.0f}")
+    return line
+
+
+def readable(head: pd.DataFrame) -> pd.DataFrame:
+    """The preview's rows as a person reads them: a list cell (the words of a sentence, its tags) as its items
+    between spaces, not Python's brackets and quotes. Only what is shown; the data stays as read."""
+    return head.apply(lambda column: column.map(lambda cell: " ".join(map(str, cell))
+                                                if isinstance(cell, (list, tuple)) else cell))
 
 
 def literal(words: str) -> str:

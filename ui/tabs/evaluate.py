@@ -1,5 +1,5 @@
-"""Evaluate tab: held-out metrics, confusion matrix, per-class table and the most confident mistakes; merging an
-adapter into its base model for the runs that trained one."""
+"""Evaluate tab: a run's held-out metrics and its task's report (tables and figures, shown as their kinds say);
+merging an adapter into its base model for the runs that trained one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,20 +8,17 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from engine.evaluation import EvalReport
+from engine.evaluation import EvalReport, Table
+from engine.messages import pick_text
 from engine.metric_labels import metric_label
 from ui import charts
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
 
-# The verdict first, then the text, which wraps in the room left to it.
-MISTAKE_COLUMNS = {"true": "col_true", "predicted": "col_predicted", "confidence": "col_confidence",
-                   "text": "col_text"}
-MISTAKE_WIDTHS = ["14%", "14%", "11%", "61%"]
-PER_CLASS_COLUMNS = {"label": "col_label", "precision": "col_precision", "recall": "col_recall", "f1": "col_f1",
-                     "support": "col_support"}
 METRIC_COLUMNS = {"metric": "col_metric", "value": "col_value"}
+FIGURE_SLOTS, TABLE_SLOTS = 2, 3   # the most a task's report holds
+TEXT_SHARE = 60                     # per cent of a table's width for its text column, which wraps
 
 
 @dataclass
@@ -29,9 +26,8 @@ class EvaluateTab:
     run: gr.Dropdown
     summary: gr.Markdown
     metrics: gr.Dataframe
-    confusion: gr.Plot
-    per_class: gr.Dataframe
-    worst: gr.Dataframe
+    figures: list[gr.Plot]
+    tables: list[gr.Dataframe]
     merge: gr.Button
     merged: gr.Markdown
 
@@ -41,20 +37,19 @@ def build(ctx: Context) -> EvaluateTab:
     run = tr.bind(gr.Dropdown(choices=[], value=None, elem_id="eval-run"), "run")
     summary = gr.Markdown(elem_id="eval-summary")
     with gr.Row():
-        metrics = tr.bind(gr.Dataframe(empty_table(METRIC_COLUMNS, "en"), interactive=False), "metrics")
-        confusion = gr.Plot(show_label=False, elem_id="confusion-plot")
-    per_class = tr.bind(gr.Dataframe(empty_table(PER_CLASS_COLUMNS, "en"), interactive=False), "per_class")
-    worst = tr.bind(gr.Dataframe(empty_table(MISTAKE_COLUMNS, "en"), interactive=False, wrap=True,
-                                 column_widths=MISTAKE_WIDTHS, elem_id="mistakes"), "worst")
+        metrics = tr.bind(gr.Dataframe(empty_table("en"), interactive=False, elem_id="eval-metrics"), "metrics")
+        figures = [gr.Plot(show_label=False, visible=i == 0, elem_id=f"eval-figure-{i}") for i in range(FIGURE_SLOTS)]
+    tables = [gr.Dataframe(interactive=False, wrap=True, visible=False, elem_id=f"eval-table-{i}")
+              for i in range(TABLE_SLOTS)]
     with gr.Row():
         merge = tr.bind(gr.Button(scale=0, visible=False, elem_id="merge-adapter"), "merge", attr="value")
         merged = gr.Markdown()
-    return EvaluateTab(run, summary, metrics, confusion, per_class, worst, merge, merged)
+    return EvaluateTab(run, summary, metrics, figures, tables, merge, merged)
 
 
 def wire(ctx: Context, tab: EvaluateTab, ended: gr.State) -> None:
     """`ended` changes when the run the Train tab watches ends: its report may have just been written."""
-    outputs = [tab.summary, tab.metrics, tab.confusion, tab.per_class, tab.worst, tab.merge, tab.merged]
+    outputs = [tab.summary, tab.metrics, *tab.figures, *tab.tables, tab.merge, tab.merged]
     gr.on([tab.run.change, ended.change, ctx.language.change], _loader(ctx), [tab.run, ctx.state], outputs)
 
     @guarded
@@ -71,16 +66,37 @@ def _loader(ctx: Context) -> Any:
     def load(run_id: str, session: dict) -> tuple:
         lang, owner = session["lang"], session["owner"]
         if not run_id or not ctx.studio.has_report(run_id, owner):
-            return (text("no_report", lang) if run_id else "", empty_table(METRIC_COLUMNS, lang), None,
-                    empty_table(PER_CLASS_COLUMNS, lang), empty_table(MISTAKE_COLUMNS, lang), gr.update(visible=False),
-                    "")
+            return (text("no_report", lang) if run_id else "", empty_table(lang), *_figures(None, lang),
+                    *_tables(None, lang), gr.update(visible=False), "")
         report = ctx.studio.report(run_id, owner)
         # Only an adapter (LoRA, IA3) folds into its base model: full, frozen and prompt-tuned runs have none.
         merge = gr.update(visible=ctx.studio.is_adapter_run(run_id, owner))
-        return (summary_markdown(report, lang), metrics_table(report, lang),
-                charts.confusion_figure(report, lang=lang), per_class_table(report, lang),
-                mistakes_table(report, lang), merge, "")
+        return (summary_markdown(report, lang), metrics_table(report, lang), *_figures(report, lang),
+                *_tables(report, lang), merge, "")
     return load
+
+
+def _figures(report: EvalReport | None, lang: str) -> list[Any]:
+    figures = report.figures if report else []
+    return [gr.update(value=charts.report_figure(figures[i], lang), visible=True) if i < len(figures)
+            else gr.update(value=None, visible=i == 0) for i in range(FIGURE_SLOTS)]
+
+
+def _tables(report: EvalReport | None, lang: str) -> list[Any]:
+    tables = report.tables if report else []
+    return [_table_update(tables[i], lang) if i < len(tables) else gr.update(value=None, visible=False)
+            for i in range(TABLE_SLOTS)]
+
+
+def _table_update(table: Table, lang: str) -> Any:
+    """A report's table under its title, its columns named in `lang`; a text column gets the room to wrap."""
+    frame = pd.DataFrame(table.rows, columns=[c.key for c in table.columns])
+    frame.columns = [pick_text(c.label, lang) for c in table.columns]
+    texts = sum(1 for c in table.columns if c.kind == "text")
+    others = len(table.columns) - texts
+    share = (100 - TEXT_SHARE) / others if texts and others else 100 / max(len(table.columns), 1)
+    widths = [f"{TEXT_SHARE / texts if c.kind == 'text' else share:.0f}%" for c in table.columns] if texts else None
+    return gr.update(value=frame, label=pick_text(table.title, lang), visible=True, column_widths=widths)
 
 
 def summary_markdown(report: EvalReport, lang: str) -> str:
@@ -92,21 +108,11 @@ def summary_markdown(report: EvalReport, lang: str) -> str:
     return "\n".join(lines)
 
 
-def empty_table(columns: dict[str, str], lang: str) -> pd.DataFrame:
-    """A table with its headers and no rows: before a report exists, the page names what will be there."""
-    return pd.DataFrame(columns=[text(key, lang) for key in columns.values()])
+def empty_table(lang: str) -> pd.DataFrame:
+    """The metrics table with its headers and no rows: before a report exists, the page names what will be there."""
+    return pd.DataFrame(columns=[text(key, lang) for key in METRIC_COLUMNS.values()])
 
 
 def metrics_table(report: EvalReport, lang: str) -> pd.DataFrame:
     return pd.DataFrame({text("col_metric", lang): [metric_label(name, lang) for name in report.metrics],
                          text("col_value", lang): [round(v, 4) for v in report.metrics.values()]})
-
-
-def per_class_table(report: EvalReport, lang: str) -> pd.DataFrame:
-    table = pd.DataFrame(report.per_class, columns=list(PER_CLASS_COLUMNS)).round(4)
-    return table.rename(columns={name: text(key, lang) for name, key in PER_CLASS_COLUMNS.items()})
-
-
-def mistakes_table(report: EvalReport, lang: str) -> pd.DataFrame:
-    table = pd.DataFrame(report.worst, columns=list(MISTAKE_COLUMNS))
-    return table.rename(columns={name: text(key, lang) for name, key in MISTAKE_COLUMNS.items()})

@@ -28,7 +28,8 @@ DEFAULT_ORDER = "least_confident"   # file order until a model exists, then acti
 MAX_TRAIL = 200          # rows `back` can return to
 # Settings of the data section that come from the project when it trains; the rest (split ratios, cleaning) are
 # the form's. The form's own values may not even make a dataset (a file with no label column, say).
-PROJECT_DATA = ("train_file", "validation_file", "test_file", "text_column", "label_column", "encoding", "separator")
+# The columns, the task and its options come from the project too (engine.labeling.assist).
+PROJECT_DATA = ("train_file", "validation_file", "test_file", "encoding", "separator")
 
 
 def new_label_state() -> dict[str, Any]:
@@ -82,7 +83,8 @@ def build(ctx: Context) -> LabelTab:
                     retrain_every, setup, table, timer)
 
 
-def wire(ctx: Context, tab: LabelTab, pages: gr.Tabs, data_tab: DataTab, train_tab: train.TrainTab) -> None:
+def wire(ctx: Context, tab: LabelTab, pages: gr.Tabs, data_tab: DataTab, train_tab: train.TrainTab,
+         task: gr.Dropdown) -> None:
     """Wire the tab, its API and its ways to the Data tab (`pages` is the app's tab set) and the Train tab."""
     desk = LabelDesk(ctx.studio)
     desk.watch()  # suggestions start when a project's run ends, whether or not a page is open
@@ -106,7 +108,7 @@ def wire(ctx: Context, tab: LabelTab, pages: gr.Tabs, data_tab: DataTab, train_t
                             show_progress="hidden")
     ctx.language.change(guarded(views.relanguaged), [ctx.language, ctx.state, tab.state], shown,
                         show_progress="hidden")
-    label_setup.wire(ctx, desk, tab.setup, views, pages, data_tab)
+    label_setup.wire(ctx, desk, tab.setup, views, pages, data_tab, task)
     label_table.wire(ctx, desk, tab.table, views, pages, data_tab)
 
 
@@ -229,8 +231,9 @@ class Views:
         if not state["project"]:
             raise gr.Error(text("label_choose_project", session["lang"]))
         placeholder = DataConfig()
+        bindings = self.ctx.form.bindings
         values = [getattr(placeholder, b.name) if b.section == "data" and b.name in PROJECT_DATA else value
-                  for b, value in zip(self.ctx.form.bindings, values)]
+                  for b, value in zip(bindings, values)] + list(values[len(bindings):])
         record = self.desk.train(state["project"], session["owner"], self.ctx.form.to_config(values))
         gr.Info(text("label_training_started", session["lang"]))
         session = train.watch(session, record.id)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from engine.data import SUPPORTED_EXTENSIONS, LoadedTable, display_name
+from engine.labeling.assist import LABEL, TASK, TEXT
 from engine.labeling.desk import LabelDesk, Rows
 from engine.labeling.store import Project
 from ui.context import Context
@@ -113,14 +114,18 @@ def shown(view: SetupView, desk: LabelDesk, project: Project | None, who: str, l
             view.agreement: agreement}
 
 
-def wire(ctx: Context, desk: LabelDesk, view: SetupView, views: "Views", pages: gr.Tabs, data_tab: DataTab) -> None:
+def wire(ctx: Context, desk: LabelDesk, view: SetupView, views: "Views", pages: gr.Tabs, data_tab: DataTab,
+         task: gr.Dropdown) -> None:
     tab = views.tab
     read = [view.source, view.name, view.text_column, view.label_column, view.summary]
     view.upload.upload(guarded(lambda path, session: ctx.studio.keep_upload(path, session["owner"]) if path
                                else gr.skip()), [view.upload, ctx.state], view.source)
-    view.source.change(guarded(_previewer(ctx)), [view.source, ctx.state], read[1:])
-    data_tab.label_column.change(guarded(lambda source, column: gr.update(visible=bool(source) and not column)),
-                                 [data_tab.source, data_tab.label_column], data_tab.label_these, show_progress="hidden")
+    view.source.change(guarded(_previewer(desk)), [view.source, ctx.state], read[1:])
+    # Projects label texts for classification: offered when that task's label slot (its second) finds no column.
+    label_slot = data_tab.roles[1]
+    gr.on([label_slot.change, task.change],
+          guarded(lambda source, name, column: gr.update(visible=bool(source) and name == TASK.name and not column)),
+          [data_tab.source, task, label_slot], data_tab.label_these, show_progress="hidden")
     data_tab.label_these.click(guarded(lambda source: (source, gr.Tabs(selected="label"), gr.Accordion(open=True))),
                                data_tab.source, [view.source, pages, view.new])
     shown_all = views.outputs + [view.summary]
@@ -139,14 +144,14 @@ def wire(ctx: Context, desk: LabelDesk, view: SetupView, views: "Views", pages: 
                                  [ctx.state, tab.state], view.agreement)
 
 
-def _previewer(ctx: Context) -> Any:
+def _previewer(desk: LabelDesk) -> Any:
     def preview(source: str, session: dict) -> tuple:
         if not source:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        shown = ctx.studio.preview(source, session["owner"])
-        label = shown.label_column if shown.label_column else ""
-        return (Path(display_name(source)).stem, gr.update(choices=shown.columns, value=shown.text_column),
-                gr.update(choices=[(text("label_none", session["lang"]), ""), *shown.columns], value=label),
+        shown = desk.guess_columns(source, session["owner"])
+        return (Path(display_name(source)).stem, gr.update(choices=shown.columns, value=shown.guesses[TEXT]),
+                gr.update(choices=[(text("label_none", session["lang"]), ""), *shown.columns],
+                          value=shown.guesses[LABEL]),
                 read_markdown(shown.table, session["lang"]))
     return preview
 

@@ -1,11 +1,13 @@
 """Model tab: packaged offline weights, a local folder, or a Hub id; facts and a tokenizer check."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
+from engine.errors import EngineError
 from engine.models import PACKAGED, PACKAGED_PREFIX, catalog_choices
 from ui.context import Context
 from ui.errors import guarded
@@ -63,7 +65,7 @@ def model_label(spec: str, lang: str) -> str:
     return text("packaged_choice", lang).format(name=spec.removeprefix(PACKAGED_PREFIX))
 
 
-def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdown) -> None:
+def wire(ctx: Context, tab: ModelTab) -> None:
     def show_inputs(kind: str) -> tuple:
         return gr.update(visible=kind == "packaged"), gr.update(visible=kind != "packaged")
 
@@ -77,7 +79,7 @@ def wire(ctx: Context, tab: ModelTab, source: gr.Textbox, text_column: gr.Dropdo
           [tab.spec, ctx.state], tab.spec_name, show_progress="hidden")
     # The choice widgets, not the "in use" box, feed the check: a click can beat the box's blur update.
     check = _checker(ctx)
-    checked = [tab.source, tab.packaged, tab.location, source, text_column, ctx.state]
+    checked = [tab.source, tab.packaged, tab.location, ctx.state, *ctx.form.components]
     tab.check.click(check, checked, [tab.info, tab.coverage])
 
     @guarded
@@ -94,8 +96,7 @@ def pick(kind: str, packaged: str, location: str) -> str:
 
 def _checker(ctx: Context) -> Any:
     @guarded
-    def check(kind: str, packaged: str, location: str, source: str, text_column: str,
-              session: dict) -> tuple[str, str]:
+    def check(kind: str, packaged: str, location: str, session: dict, *form: Any) -> tuple[str, str]:
         spec = pick(kind, packaged, location)
         if not spec:
             raise gr.Error(ctx.text("choose_model", session["lang"]))
@@ -104,10 +105,12 @@ def _checker(ctx: Context) -> Any:
         packaged = PACKAGED.get(spec.removeprefix(PACKAGED_PREFIX))
         if packaged:
             card += f"\n\n{packaged.description.text(lang)}"
-        if not (source and text_column):
+        try:
+            cfg = ctx.form.to_config(list(form))
+        except EngineError:  # the data or a setting is still half chosen: check the model alone meanwhile
             return card, text("coverage_needs_data", lang)
-        return card, _coverage_markdown(ctx.studio.coverage(spec, source, text_column, session["owner"]),
-                                        lambda key: text(key, lang))
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name_or_path=spec))
+        return card, _coverage_markdown(ctx.studio.coverage(cfg, session["owner"]), lambda key: text(key, lang))
     return check
 
 

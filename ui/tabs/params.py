@@ -12,9 +12,10 @@ from engine.errors import EngineError
 from engine.hardware import available_devices, check_hardware, supported_precisions
 from engine.methods import RECOMMENDED_LR
 from engine.metric_labels import metric_label
-from engine.tasks import get_task, task_names
+from ui import shaped
 from ui.context import Context
 from ui.errors import guarded
+from ui.shaped import OptionSlots
 from ui.i18n import option_choices, text
 from ui.widgets import checkbox, default, dropdown, number, radio, setting, slider
 
@@ -48,6 +49,8 @@ class ParamsTab:
     upload: gr.UploadButton
     estimate: gr.Button
     plan: gr.Markdown
+    best_metric: gr.Dropdown
+    options: OptionSlots      # the task's own settings (ui.shaped)
 
 
 def build(ctx: Context) -> ParamsTab:
@@ -57,7 +60,8 @@ def build(ctx: Context) -> ParamsTab:
             ctx.tr.bind(gr.Markdown(elem_id="advanced-heading"), "advanced_heading", attr="value")
             accumulation, effective = _optimization(ctx)
             lora, adapter, prompt, top, no_options = _method_options(ctx)
-            _evaluation(ctx)
+            options = shaped.option_slots(ctx)
+            best_metric = _evaluation(ctx)
             _batching(ctx)
             device, precision = _hardware(ctx)
         with gr.Column(scale=2):
@@ -70,7 +74,7 @@ def build(ctx: Context) -> ParamsTab:
             estimate = ctx.tr.bind(gr.Button(), "estimate", attr="value")
             plan = gr.Markdown(elem_id="plan")
     return ParamsTab(method, lora, adapter, prompt, top, no_options, batch, accumulation, effective, learning_rate, device,
-                     precision, status, yaml, cli, download, upload, estimate, plan)
+                     precision, status, yaml, cli, download, upload, estimate, plan, best_metric, options)
 
 
 def _basic(ctx: Context) -> tuple[gr.Number, gr.Number, gr.Radio]:
@@ -132,7 +136,7 @@ def _method_options(ctx: Context) -> tuple[gr.Group, gr.Group, gr.Group, gr.Grou
     return lora, adapter, prompt, top, no_options
 
 
-def _evaluation(ctx: Context) -> None:
+def _evaluation(ctx: Context) -> gr.Dropdown:
     with ctx.tr.bind(gr.Accordion(open=False, elem_id="evaluation-settings"), "eval_section"):
         with gr.Row():
             setting(ctx, "train", "eval_strategy", radio("train", "eval_strategy"), "eval_strategy")
@@ -144,12 +148,14 @@ def _evaluation(ctx: Context) -> None:
             setting(ctx, "train", "save_total_limit", slider("train", "save_total_limit", 1), "save_total_limit")
         with gr.Row():
             setting(ctx, "train", "load_best_model_at_end", checkbox("train", "load_best_model_at_end"), "load_best")
-            setting(ctx, "train", "metric_for_best_model", gr.Dropdown(best_metric_choices("en"), value=""),
-                    "best_metric", words=best_metric_choices)
+            # Its choices follow the task (wire), so they are not bound to the language alone.
+            best_metric = setting(ctx, "train", "metric_for_best_model",
+                                  gr.Dropdown(best_metric_choices(RunConfig().task, "en"), value=""), "best_metric")
         with gr.Row():
             setting(ctx, "train", "early_stopping_patience", slider("train", "early_stopping_patience", 1), "patience")
             setting(ctx, "train", "early_stopping_threshold", number("train", "early_stopping_threshold"),
                     "threshold")
+    return best_metric
 
 
 def _batching(ctx: Context) -> None:
@@ -175,15 +181,11 @@ def _hardware(ctx: Context) -> tuple[gr.Radio, gr.Radio]:
     return device, precision
 
 
-def best_metrics() -> list[str]:
-    """Empty (the task's main metric), every metric a registered task reports, and the loss."""
-    reported = {name for task in task_names() for name in get_task(task).metric_names}
-    return ["", *sorted(reported), "loss"]
-
-
-def best_metric_choices(lang: str) -> list[tuple[str, str]]:
-    """Metrics by their names on screen; the config keeps the metric's key."""
-    return [(metric_label(name, lang) if name else text("best_metric_default", lang), name) for name in best_metrics()]
+def best_metric_choices(task: str, lang: str) -> list[tuple[str, str]]:
+    """Empty (the task's main metric), every metric the task reports and the loss, by their names on screen; the
+    config keeps the metric's key."""
+    names = ["", *shaped.task_of(task).metric_names, "loss"] if shaped.task_of(task) else [""]
+    return [(metric_label(name, lang) if name else text("best_metric_default", lang), name) for name in names]
 
 
 def method_groups(kind: str) -> tuple:
@@ -194,8 +196,9 @@ def method_groups(kind: str) -> tuple:
             gr.update(visible=kind not in (*ADAPTER_METHODS, "prompt_tuning", "top_layers")))
 
 
-def wire(ctx: Context, tab: ParamsTab) -> None:
+def wire(ctx: Context, tab: ParamsTab, task: gr.Dropdown) -> None:
     form, state = ctx.form, ctx.state
+    _wire_task(ctx, tab, task)
     tab.method.change(guarded(method_groups), tab.method,
                      [tab.lora_group, tab.adapter_group, tab.prompt_group, tab.top_group, tab.no_options])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
@@ -216,6 +219,25 @@ def wire(ctx: Context, tab: ParamsTab) -> None:
     # A language switch redraws an estimate that is on screen.
     ctx.language.change(guarded(lambda shown, *values: plan(*values) if shown else gr.skip()),
                         [tab.plan, state, *form.components], tab.plan, show_progress="hidden")
+
+
+def _wire_task(ctx: Context, tab: ParamsTab, task: gr.Dropdown) -> None:
+    """A new task offers its own metrics to pick the best checkpoint by (its main one again), and its own settings
+    at their defaults; a new language renames both without changing them."""
+    shown = [tab.best_metric, tab.options.section, *tab.options.widgets]
+
+    @guarded
+    def reshape(name: str, session: dict) -> list[Any]:
+        return [gr.update(choices=best_metric_choices(name, session["lang"]), value=""),
+                *shaped.option_updates(name, session["lang"], reset=True)]
+
+    @guarded
+    def rename(name: str, session: dict) -> list[Any]:
+        return [gr.update(choices=best_metric_choices(name, session["lang"])),
+                *shaped.option_updates(name, session["lang"], reset=False)]
+
+    task.input(reshape, [task, ctx.state], shown, show_progress="hidden")
+    gr.on([task.change, ctx.language.change], rename, [task, ctx.state], shown, show_progress="hidden")
 
 
 def precision_choices(device: str, lang: str) -> list[tuple[str, str]]:
@@ -254,7 +276,7 @@ def _planner(ctx: Context) -> Any:
     @guarded
     def plan(session: dict, *values: Any) -> str:
         cfg = ctx.form.to_config(list(values))
-        trainable, total, memory = ctx.studio.plan(cfg)
+        trainable, total, memory = ctx.studio.plan(cfg, session["owner"])
         text = lambda key: ctx.text(key, session["lang"])  # noqa: E731
         return (f"### {text('plan')}\n- {text('trainable')}: **{trainable:,}** / {total:,} "
                 f"({100 * trainable / total:.2f}%)\n- {text('memory')}: **{memory.total_gb:.2f} GB** "

@@ -11,7 +11,6 @@ from typing import Any, Sequence
 
 import gradio as gr
 
-from engine.data import ReadOptions
 from engine.errors import EngineError
 from engine.estimate import TimeEstimate
 from engine.metric_labels import metric_label
@@ -126,8 +125,7 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
         cfg = ctx.form.to_config(list(values))
         record = studio.start(cfg, session["owner"])
         gr.Info(ctx.text("started", session["lang"]))
-        if not studio.coverage(cfg.model.name_or_path, cfg.data.train_file, cfg.data.text_column, session["owner"],
-                               ReadOptions.of(cfg.data)).readable:
+        if not studio.coverage(cfg, session["owner"]).readable:
             gr.Warning(ctx.text("coverage_bad", session["lang"]))
         return watch(session, record.id), gr.update(choices=run_choices(studio, session), value=record.id)
 
@@ -240,7 +238,7 @@ def redraw(session: dict, studio: Studio, read: bool = True) -> tuple:
     lang = session["lang"]
     return (session, progress_html(history, lang, queue), charts.loss_figure(history, lang),
             charts.metrics_figure(history, lang),
-            "\n".join(narrate(event, session["lang"]) for event in history.log_events[-LOG_LINES:]))
+            "\n".join(narrate(event, lang, tuple(history.live_metrics)) for event in history.log_events[-LOG_LINES:]))
 
 
 def progress_html(history: History, lang: str, queue: tuple[int, int] | None = None) -> str:
