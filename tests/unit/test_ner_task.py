@@ -336,7 +336,7 @@ def test_a_short_run_on_the_demo_trains_reports_and_predicts(tmp_path: Path, tin
     assert all(prediction["text"][s["start"]:s["end"]] == s["text"] for s in prediction["spans"])
 
 
-def test_the_example_config_trains_the_task_on_its_demo(task: Any) -> None:
+def test_the_example_config_sets_the_options_it_documents(task: Any) -> None:
     cfg = RunConfig.load(EXAMPLE_CONFIG)
     assert (cfg.task, cfg.data.train_file, cfg.model.name_or_path) == ("token_classification", "demo:ner_en",
                                                                        "packaged:all-MiniLM-L6-v2")

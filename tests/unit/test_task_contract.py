@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from engine.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from engine.data import demos_for, read_table
 from engine.tasks import get_task, register_task, task_names
 from engine.tasks.text_regression import regression_metrics
 from tests.plugins import toy_task
@@ -109,3 +110,16 @@ def test_regression_trains_on_its_demo_and_predicts_numbers(tmp_path: Path, tiny
     assert 1 <= min(scatter["data"]["x"]) and max(scatter["data"]["x"]) <= 10  # true values in the data's units
     (value,) = Predictor.from_run(record.run_dir).predict(["The sofa is a complete waste of money."])
     assert set(value) == {"value"} and np.isfinite(value["value"])
+
+
+@pytest.mark.parametrize("name", ["text_classification", "text_regression", "token_classification"])
+def test_each_built_in_task_has_an_example_config_on_its_own_demo(name: str) -> None:
+    """assets/configs/<task>.yaml names the task, maps every role to a column of the task's own demo, and passes
+    the task's checks: the file a new user copies works as it is."""
+    cfg = RunConfig.load(Path(__file__).resolve().parents[2] / "assets" / "configs" / f"{name}.yaml")
+    task = get_task(name)
+    assert cfg.task == name and cfg.data.train_file in {f"demo:{demo.name}" for demo in demos_for(name)}
+    assert set(cfg.data.columns) == {role.name for role in task.roles}
+    task.check_config(cfg)
+    columns = set(read_table(cfg.data.train_file, plan=task.data_plan(cfg)).frame.columns)
+    assert set(cfg.data.columns.values()) <= columns, columns
