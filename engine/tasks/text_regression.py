@@ -36,6 +36,8 @@ register_messages({
                               "请检查该列，或添加其他取值的行。"),
     "demo.ratings_en": ("260 short English reviews of everyday things, each scored from 1 to 10.",
                         "260 条英文日常用品短评，每条打分 1 到 10。"),
+    "demo.ratings_zh": ("240 short Chinese reviews of everyday things, each scored from 1 to 10.",
+                        "240 条日常用品的中文短评，每条打分 1 到 10。"),
     "metric.rmse": ("RMSE", "均方根误差"),
     "metric.mae": ("MAE", "平均绝对误差"),
     "metric.pearson": ("Pearson r", "皮尔逊相关"),
@@ -149,3 +151,4 @@ class TextRegression(Task):
 
 register_task(TextRegression())
 register_demo(DemoDataset("ratings_en", demo_file("ratings_en.csv"), "en", Message("demo.ratings_en"), TASK))
+register_demo(DemoDataset("ratings_zh", demo_file("ratings_zh.csv"), "zh", Message("demo.ratings_zh"), TASK))
