@@ -1,4 +1,5 @@
-"""Integration: fine-tune the packaged MiniLM through the engine on real data (CPU, about a minute each)."""
+"""Integration: fine-tune the packaged MiniLM through the engine on real data (CPU, about a minute each): SST-2,
+CoNLL-2003 (skipped when ../shared/data is absent) and the demos."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,3 +59,41 @@ def test_minilm_learns_the_english_demo(tmp_path: Path) -> None:
     report = EvalReport.load(run_dir)
     assert report.metrics["accuracy"] >= 0.75, report.metrics
     assert report.figure("confusion").data["x"] == ["negative", "positive"]
+
+
+CONLL = SST2.parent / "conll2003"
+
+
+def _first_sentences(source: Path, count: int, target: Path) -> Path:
+    """The first `count` sentences of a CoNLL file, as the file itself writes them."""
+    blocks = [b for b in source.read_text(encoding="utf-8").split("\n\n") if b.strip() and "-DOCSTART-" not in b]
+    target.write_text("\n\n".join(blocks[:count]) + "\n", encoding="utf-8")
+    return target
+
+
+@pytest.mark.skipif(not CONLL.exists(), reason="../shared/data/conll2003 is not present")
+def test_minilm_finds_entities_in_conll2003(tmp_path: Path) -> None:
+    train = _first_sentences(CONLL / "train.txt", 800, tmp_path / "train.conll")
+    test = _first_sentences(CONLL / "test.txt", 300, tmp_path / "test.conll")
+    cfg = RunConfig(name="conll-minilm", task="token_classification",
+                    data=DataConfig(train_file=str(train), test_file=str(test), validation_ratio=0.1),
+                    model=ModelConfig(max_length=64),
+                    train=TrainConfig(num_train_epochs=2, train_batch_size=16, learning_rate=3e-4, save_total_limit=1))
+    run_dir = _train(tmp_path / "runs", cfg)
+    report = EvalReport.load(run_dir)
+    assert report.split == "test" and report.metrics["f1"] >= 0.6, report.metrics
+    assert {row["type"] for row in report.table("per_type").rows} == {"LOC", "MISC", "ORG", "PER"}
+    (found,) = Predictor.from_run(run_dir).predict(["Angela Merkel met officials of the United Nations in Paris ."])
+    assert {span["label"] for span in found["spans"]} >= {"PER", "LOC"}, found
+
+
+def test_minilm_scores_the_english_ratings_demo(tmp_path: Path) -> None:
+    cfg = RunConfig(name="ratings-minilm", task="text_regression", data=DataConfig(train_file="demo:ratings_en",
+                                                                           columns={"text": "text", "value": "score"}),
+                    train=TrainConfig(num_train_epochs=4, learning_rate=2e-4, save_total_limit=1))
+    run_dir = _train(tmp_path / "runs", cfg)
+    report = EvalReport.load(run_dir)
+    assert report.metrics["pearson"] >= 0.6 and report.metrics["rmse"] < 2.5, report.metrics
+    assert report.figure("scatter").data["x"]
+    low, high = Predictor.from_run(run_dir).predict(["A complete waste of money.", "Excellent in every way."])
+    assert low["value"] < high["value"], (low, high)
