@@ -49,7 +49,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "length_stats": ("Text length", "文本长度"),
     "tokens": ("tokens", "词元"),
     "characters": ("characters", "字符"),
-    "items": ("items", "项"),   # a list column's length: words of a sentence, answers of a question
+    "items": ("items", "项"),   # a list column's length: the words or tags of a sentence
+    "items_per_row": ("items per row", "每行条目数"),
     "mean": ("mean", "平均"),
     "median": ("median", "中位数"),
     "max": ("max", "最大"),

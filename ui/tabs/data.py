@@ -355,8 +355,11 @@ def role_line(role: Any, lang: str) -> str:
     if stats and role.kind == "number":
         line += (f" · {text('range', lang)} {stats['min']:g} – {stats['max']:g}, {text('mean', lang)} "
                  f"{stats['mean']:g}")
-    elif stats and role.unit and not role.counts:   # a tags column's length is its words': counted once
-        line += (f" · {text('length_stats', lang)} ({text(role.unit, lang)}): {text('mean', lang)} "
+    elif stats and role.unit:
+        # A list column (the words of a sentence, its tags) counts its items; a text is measured in tokens.
+        measure = text("items_per_row", lang) if role.unit == "items" else \
+            f"{text('length_stats', lang)} ({text(role.unit, lang)})"
+        line += (f" · {measure}: {text('mean', lang)} "
                  f"{stats['mean']:.0f}, {text('median', lang)} {stats['p50']:.0f}, 95% {stats['p95']:.0f}, "
                  f"{text('max', lang)} {stats['max']:.0f}")
     return line
