@@ -122,6 +122,18 @@ def prediction_table(inputs: list[dict[str, Any]], predictions: list[dict], outp
     return pd.DataFrame([{**item, **_flat(prediction, output_kind)} for item, prediction in zip(inputs, predictions)])
 
 
+# Columns of a predictions table that hold JSON text (a list of spans): a CSV keeps the text, JSON Lines the lists.
+JSON_COLUMNS = ("spans",)
+
+
+def prediction_records(table: Any) -> list[dict[str, Any]]:
+    """A predictions table's rows as JSON-ready records, with its JSON columns read back into lists."""
+    records = table.to_dict("records")
+    for record in records:
+        record.update({key: json.loads(record[key]) for key in JSON_COLUMNS if key in record})
+    return records
+
+
 def _flat(prediction: dict, kind: str) -> dict[str, Any]:
     if kind == "label_probs":
         probs = prediction["probs"]

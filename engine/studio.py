@@ -28,7 +28,7 @@ from engine.estimate import TimeEstimate, estimate_time
 from engine.messages import Message, register_messages
 from engine.owners import LOCAL_OWNER
 from engine.evaluation import REPORT_FILE, EvalReport
-from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter, prediction_table
+from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter, prediction_records, prediction_table
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import (PACKAGED_PREFIX, Coverage, ModelInfo, inspect_model, load_tokenizer, looks_like_folder,
                            resolve_model, tokenizer_coverage)
@@ -354,13 +354,17 @@ class Studio:
         """Names of a run's complete checkpoints, oldest first, for choosing where to resume."""
         return [p.name for p in complete_checkpoints(self._record(run_id, owner).run_dir)]
 
-    def save_predictions(self, run_id: str, owner: str, table: pd.DataFrame) -> Path:
-        # One file per request: two people predicting with the same run must not see each other's texts.
+    def save_predictions(self, run_id: str, owner: str, table: pd.DataFrame) -> tuple[Path, Path]:
+        """The predictions as a CSV (for spreadsheets) and as JSON Lines (for scripts: spans stay lists)."""
+        # One pair of files per request: two people predicting with the same run must not see each other's texts.
         self._record(run_id, owner)
-        path = self.root / "predictions" / f"predictions-{run_id}-{uuid.uuid4().hex[:8]}.csv"
-        path.parent.mkdir(exist_ok=True)
-        table.to_csv(path, index=False, encoding="utf-8-sig")  # utf-8-sig: Excel shows Chinese correctly
-        return path
+        stem = self.root / "predictions" / f"predictions-{run_id}-{uuid.uuid4().hex[:8]}"
+        stem.parent.mkdir(exist_ok=True)
+        csv, jsonl = stem.with_suffix(".csv"), stem.with_suffix(".jsonl")
+        table.to_csv(csv, index=False, encoding="utf-8-sig")  # utf-8-sig: Excel shows Chinese correctly
+        jsonl.write_text("".join(json.dumps(record, ensure_ascii=False, default=str) + "\n"
+                                 for record in prediction_records(table)), encoding="utf-8")
+        return csv, jsonl
 
 
 def _model_version(run_dir: str) -> float:

@@ -275,6 +275,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "batch_file": ("…or a file", "……或上传文件"),
     "predict_batch": ("Predict all", "全部预测"),
     "download_csv": ("Download predictions (CSV)", "下载预测结果（CSV）"),
+    "download_jsonl": ("Download predictions (JSON Lines)", "下载预测结果（JSONL，每行一条 JSON）"),
     "choose_run": ("Choose a finished run first.", "请先选择一个已完成的运行。"),
     # sharing, queue and reloads
     "setup_not_restored": ("Your saved settings were not restored:", "没有恢复你上次保存的设置："),

@@ -8,6 +8,7 @@ from engine.data.loading import (
     UPLOAD_PREFIX,
     DemoDataset,
     demos_for,
+    find_demo,
     display_name,
     load_table,
     read_table,
@@ -29,6 +30,7 @@ from engine.data.uploads import UploadStore
 
 __all__ = [
     "DEMO_DATASETS", "DEMO_PREFIX", "UPLOAD_PREFIX", "SUPPORTED_EXTENSIONS", "DemoDataset", "register_demo", "demos_for",
+    "find_demo",
     "display_name", "resolve_source", "read_table", "load_table", "ReadOptions", "LoadedTable", "Problem",
     "RejectedRow", "rejected_frame", "UploadStore", "guess_roles", "one_column_problem",
     "KINDS", "DataPlan", "RoleColumn", "DataReport", "RoleSummary", "guessed_plan", "inspect_frame", "inspect_table",

@@ -85,12 +85,17 @@ def demo_file(name: str) -> Path:
     return ASSETS_DIR / "demo" / name
 
 
-def _demo(name: str) -> DemoDataset:
+def find_demo(name: str) -> DemoDataset | None:
+    """The demo dataset called `name` (without the demo: prefix), or None."""
     if name not in DEMO_DATASETS:
         from engine.tasks import task_names  # task modules register their demos; imported here, above this layer
 
         task_names()
-    if name not in DEMO_DATASETS:
+    return DEMO_DATASETS.get(name)
+
+
+def _demo(name: str) -> DemoDataset:
+    if find_demo(name) is None:
         raise DataError("data.no_demo", name=name, known=", ".join(DEMO_PREFIX + n for n in DEMO_DATASETS))
     return DEMO_DATASETS[name]
 

@@ -364,3 +364,13 @@ def test_the_cli_trains_the_example_config_and_predicts_a_typed_text(tmp_path: P
     line = json.loads(capsys.readouterr().out)
     assert line["tokens"] == line["text"] == "张伟在杭州工作。"
     assert all(line["text"][s["start"]:s["end"]] == s["text"] for s in line["spans"])
+
+
+def test_batch_predictions_keep_spans_as_json_text_in_csv_and_as_lists_in_json_lines() -> None:
+    from engine.inference import prediction_records, prediction_table
+
+    spans = [{"start": 0, "end": 5, "label": "PER", "text": "Elena"}]
+    table = prediction_table([{"tokens": "Elena left."}], [{"text": "Elena left.", "spans": spans}], "spans")
+    assert list(table.columns) == ["tokens", "entities", "spans"] and table.loc[0, "entities"] == "Elena (PER)"
+    assert json.loads(table.loc[0, "spans"]) == spans
+    assert prediction_records(table) == [{"tokens": "Elena left.", "entities": "Elena (PER)", "spans": spans}]

@@ -13,7 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from engine.config import DataConfig, ModelConfig, RunConfig, bounds, choices
-from engine.data import DEMO_DATASETS, DEMO_PREFIX, SUPPORTED_EXTENSIONS, ReadOptions, demos_for, display_name
+from engine.data import DEMO_PREFIX, SUPPORTED_EXTENSIONS, ReadOptions, demos_for, display_name, find_demo
 from engine.errors import EngineError, ModelError
 from ui import charts, shaped, widgets
 from ui.context import Context
@@ -97,7 +97,7 @@ def demo_choices(task: str, lang: str) -> list[tuple[str, str]]:
 def dataset_label(name: str, lang: str) -> str:
     """What a dataset is called on screen: a demo by its name and language ("demo:reviews_zh" in English, as the
     YAML spells it), anything else by its file name (engine.data.display_name)."""
-    demo = DEMO_DATASETS.get(name.removeprefix(DEMO_PREFIX)) if name.startswith(DEMO_PREFIX) else None
+    demo = find_demo(name.removeprefix(DEMO_PREFIX)) if name.startswith(DEMO_PREFIX) else None
     if demo is None:
         return name
     return text("demo_choice", lang).format(name=demo.name, language=text(f"demo_language_{demo.language}", lang))

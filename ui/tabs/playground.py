@@ -39,6 +39,7 @@ class PlaygroundTab:
     batch_predict: gr.Button
     batch_table: gr.Dataframe
     batch_download: gr.DownloadButton
+    batch_download_jsonl: gr.DownloadButton
     # What was predicted last, as the engine gave it: a language switch draws it again in the new language.
     predicted: gr.State   # {"kind", "tuned", "base"} for the typed inputs, or None
     batch_predicted: gr.State   # the predictions table with the engine's column names, or None
@@ -63,9 +64,11 @@ def build(ctx: Context) -> PlaygroundTab:
             batch_file = tr.bind(gr.File(type="filepath"), "batch_file")
         batch_predict = tr.bind(gr.Button(), "predict_batch", attr="value")
         batch_table = gr.Dataframe(interactive=False, wrap=True)
-        batch_download = tr.bind(gr.DownloadButton(visible=False), "download_csv", attr="label")
+        with gr.Row():
+            batch_download = tr.bind(gr.DownloadButton(visible=False), "download_csv", attr="label")
+            batch_download_jsonl = tr.bind(gr.DownloadButton(visible=False), "download_jsonl", attr="label")
     return PlaygroundTab(run, inputs, predict, tuned, base, base_note, batch_text, batch_file, batch_predict,
-                         batch_table, batch_download, gr.State(None), gr.State(None))
+                         batch_table, batch_download, batch_download_jsonl, gr.State(None), gr.State(None))
 
 
 def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
@@ -76,7 +79,7 @@ def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
           tab.predicted)
     tab.predicted.change(guarded(comparison), [tab.predicted, ctx.state], views, show_progress="hidden")
     tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state],
-                            [tab.batch_predicted, tab.batch_download])
+                            [tab.batch_predicted, tab.batch_download, tab.batch_download_jsonl])
     tab.batch_predicted.change(guarded(predictions_shown), [tab.batch_predicted, ctx.state], tab.batch_table,
                                show_progress="hidden")
     ctx.language.change(guarded(lambda predicted, table, session: (*comparison(predicted, session),
@@ -147,7 +150,8 @@ def _batch(ctx: Context) -> Any:
             texts = [line.strip() for line in (lines or "").splitlines() if line.strip()]
             table = ctx.studio.predict_lines(run_id, owner, texts)
         # The download keeps the engine's column names, which scripts read; the page shows them translated.
-        return table, gr.update(value=str(ctx.studio.save_predictions(run_id, owner, table)), visible=True)
+        csv, jsonl = ctx.studio.save_predictions(run_id, owner, table)
+        return table, gr.update(value=str(csv), visible=True), gr.update(value=str(jsonl), visible=True)
     return predict_many
 
 
