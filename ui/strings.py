@@ -287,8 +287,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "login": ("Sign in with Hugging Face", "用 Hugging Face 登录"),
     # names shown for values the config, the YAML and the CLI spell in English
     "demo_choice": ("demo:{name}", "示例数据 {name}（{language}）"),
-    "demo_language_en": ("English reviews", "英文评论"),
-    "demo_language_zh": ("Chinese reviews", "中文评论"),
+    "demo_language_en": ("English", "英文"),
+    "demo_language_zh": ("Chinese", "中文"),
     "packaged_choice": ("packaged:{name}", "{name}（内置）"),
     "checkpoint_last": ("last", "最新"),
     "checkpoint_at": ("checkpoint-{step}", "第 {step} 步的检查点"),

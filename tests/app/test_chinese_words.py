@@ -111,7 +111,7 @@ def test_the_model_card_the_picks_and_the_tables_are_chinese() -> None:
     assert model.parameter_count(22_713_216, "zh") == "2,271 万" and model.parameter_count(22_713_216, "en") == "22.7 M"
     assert model.model_label("packaged:all-MiniLM-L6-v2", "zh") == "all-MiniLM-L6-v2（内置）"
     assert model.model_label("packaged:all-MiniLM-L6-v2", "en") == "packaged:all-MiniLM-L6-v2"
-    assert data.dataset_label("demo:reviews_zh", "zh") == "示例数据 reviews_zh（中文评论）"
+    assert data.dataset_label("demo:reviews_zh", "zh") == "示例数据 reviews_zh（中文）"
     assert data.dataset_label("demo:reviews_zh", "en") == "demo:reviews_zh"
     assert [train.checkpoint_label(name, "zh") for name in ("last", "checkpoint-40")] == ["最新", "第 40 步的检查点"]
     for task in task_names():

@@ -18,6 +18,9 @@ TRAIN_TIMEOUT_MS = 150_000
 POSITIVE = ("good", "great", "excellent", "wonderful", "superb", "lovely")
 NEGATIVE = ("bad", "awful", "terrible", "horrible", "poor", "dreadful")
 NEUTRAL = ("the", "film", "phone", "service", "book", "meal", "was", "really", "very", "quite")
+# Text classification's role slots on the Data tab and its input box in the Playground, named by its roles.
+TEXT_SLOT, LABEL_SLOT = "Column with the text to classify", "Column with the class of each text"
+TEXT_INPUT = "The text to classify"
 
 
 def write_reviews(path: Path, n_per_label: int = 40) -> Path:
@@ -60,14 +63,26 @@ def toast_with(page: Any, pattern: str) -> Any:
     return page.locator("[data-testid=toast-body]").filter(has_text=re.compile(pattern))
 
 
+def config_yaml(page: Any) -> Any:
+    """The Hyperparameters tab's YAML of the whole form."""
+    return page.locator(".block").filter(has=page.get_by_text("Config (YAML)", exact=True))
+
+
+def start_training(page: Any) -> None:
+    """Start a run from the Train tab and see it acknowledged."""
+    go_to(page, "4 · Train")
+    page.get_by_role("button", name="▶ Start training").click()
+    expect(toast_with(page, "Training started")).to_be_visible()
+
+
 def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     csv = write_reviews(tmp_path / "reviews.csv")
 
     # 1 · Data: upload, columns guessed from names and contents, preview and summary shown.
     upload_input(page, "upload a table").set_input_files(str(csv))
     expect(page.get_by_label("Dataset in use")).to_have_value(re.compile(r"reviews\.csv$"))
-    expect(page.get_by_label("Text column")).to_have_value("review")
-    expect(page.get_by_label("Label column")).to_have_value("sentiment")
+    expect(page.get_by_label(TEXT_SLOT)).to_have_value("review")
+    expect(page.get_by_label(LABEL_SLOT)).to_have_value("sentiment")
     expect(page.get_by_role("columnheader", name="sentiment")).to_be_visible()  # the preview table
     expect(page.get_by_role("gridcell", name="positive").first).to_be_visible()
     summary = page.locator("#data-summary")
@@ -89,16 +104,14 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     epochs = page.get_by_label("Epochs", exact=True)
     epochs.fill("4")
     epochs.press("Tab")
-    yaml_block = page.locator(".block").filter(has=page.get_by_text("Config (YAML)", exact=True))
+    yaml_block = config_yaml(page)
     expect(yaml_block).to_contain_text(tiny_model)
     expect(yaml_block).to_contain_text("num_train_epochs: 4.0")
     expect(yaml_block).to_contain_text("train_file: ")
     expect(page.locator("#config-status")).to_contain_text("valid")
 
     # 4 · Train: start, then the loss chart fills and the status reaches finished.
-    go_to(page, "4 · Train")
-    page.get_by_role("button", name="▶ Start training").click()
-    expect(toast_with(page, "Training started")).to_be_visible()
+    start_training(page)
     wait_for_plot(page, "loss-plot", "d[0].x && d[0].x.length > 0", TRAIN_TIMEOUT_MS)
     progress = page.locator("#progress .tb-progress")
     expect(progress).to_have_attribute("data-status", "finished", timeout=TRAIN_TIMEOUT_MS)
@@ -110,7 +123,7 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     # 5 · Evaluate: the finished run is selected; confusion matrix and metrics table.
     go_to(page, "5 · Evaluate")
     expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
-    wait_for_plot(page, "confusion-plot", "d[0].type === 'heatmap'", 30_000)
+    wait_for_plot(page, "eval-figure-0", "d[0].type === 'heatmap'", 30_000)  # the confusion matrix
     expect(page.locator("#eval-summary")).to_contain_text("Scores on the held-out test split")
     metrics = page.locator(".block").filter(has=page.get_by_text("Metrics", exact=True))
     expect(metrics).to_contain_text("accuracy")
@@ -119,7 +132,7 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     # 6 · Playground: the fine-tuned model names a label of the data.
     go_to(page, "6 · Playground")
     expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
-    page.get_by_label("Text", exact=True).fill("the meal was really lovely and superb")
+    page.get_by_label(TEXT_INPUT, exact=True).fill("the meal was really lovely and superb")
     page.get_by_role("button", name="Predict", exact=True).click()
     expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: (positive|negative)"),
                                                               timeout=60_000)
@@ -130,7 +143,7 @@ def test_language_switch_relabels_tabs(page: Any) -> None:
     expect(page.get_by_role("tab", name="4 · Train")).to_be_visible()
     page.get_by_label("中文", exact=True).check()
     expect(page.get_by_role("tab", name="4 · 训练")).to_be_visible()
-    expect(page.get_by_label("文本列")).to_be_visible()
+    expect(page.get_by_label("要分类的文本所在的列")).to_be_visible()  # the column slots follow the language
     page.get_by_label("English", exact=True).check()
     expect(page.get_by_role("tab", name="4 · Train")).to_be_visible()
 

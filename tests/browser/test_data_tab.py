@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_browser import LABEL_SLOT, TEXT_SLOT
+
 pytestmark = pytest.mark.slow
 
 
@@ -45,8 +47,8 @@ def test_detected_encoding_and_separator_are_shown_and_can_be_overridden(page: A
     expect(summary).to_contain_text("Encoding: cp1252 (detected)")
     expect(summary).to_contain_text("Separator: semicolon ; (detected)")
     expect(summary).to_contain_text("rows: 40")
-    expect(page.get_by_label("Text column")).to_have_value("avis")
-    expect(page.get_by_label("Label column")).to_have_value("note")
+    expect(page.get_by_label(TEXT_SLOT)).to_have_value("avis")
+    expect(page.get_by_label(LABEL_SLOT)).to_have_value("note")
     expect(page.get_by_label("Separator", exact=True)).to_have_value("detected: semicolon ;")
     expect(page.get_by_role("gridcell", name=re.compile("c’est génial")).first).to_be_visible()
 

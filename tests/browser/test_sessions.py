@@ -89,7 +89,7 @@ def test_a_reload_mid_run_finds_it_and_evaluate_follows_its_end(page: Any, tiny_
     # further reload and without the Train tab ever being opened on this page.
     go_to(page, "5 · Evaluate")
     expect(page.locator("#eval-summary")).to_contain_text("held-out", timeout=TRAIN_TIMEOUT_MS)
-    wait_for_plot(page, "confusion-plot", "d[0].type === 'heatmap'", 30_000)
+    wait_for_plot(page, "eval-figure-0", "d[0].type === 'heatmap'", 30_000)  # the confusion matrix
     go_to(page, "4 · Train")
     expect(page.locator("#progress .tb-progress")).to_have_attribute("data-status", "finished")
     wait_for_plot(page, "loss-plot", "d[0].x && d[0].x.length > 1", 10_000)  # the whole history, not the tail

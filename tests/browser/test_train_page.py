@@ -9,6 +9,8 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+from tests.browser.test_browser import TEXT_INPUT
+
 pytestmark = pytest.mark.slow
 
 RUN_TIMEOUT_MS = 150_000
@@ -69,7 +71,7 @@ def test_the_log_follows_and_an_ended_run_shows_no_eta(page: Any, server: str, t
     # Evaluate: the test split named, the verdict before the text, no merge for a full fine-tune.
     page.get_by_role("tab", name="5 · Evaluate", exact=True).click()
     expect(page.locator("#eval-summary")).to_contain_text("Scores on the held-out test split")
-    mistakes = page.locator("#mistakes")
+    mistakes = page.locator("#eval-table-1")  # the report's second table: its most confident mistakes
     headers = mistakes.get_by_role("columnheader")
     expect(headers.first).to_contain_text("True label")
     assert [h.strip() for h in headers.all_inner_texts()][:4] == ["True label", "Predicted", "Confidence", "Text"]
@@ -77,7 +79,7 @@ def test_the_log_follows_and_an_ended_run_shows_no_eta(page: Any, server: str, t
 
     # Playground: the probability of each label as a number, for both models.
     page.get_by_role("tab", name="6 · Playground", exact=True).click()
-    page.get_by_label("Text", exact=True).fill("a lovely and superb film")
+    page.get_by_label(TEXT_INPUT, exact=True).fill("a lovely and superb film")
     page.get_by_role("button", name="Predict", exact=True).click()
     expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: \w+ · \d+\.\d%"),
                                                               timeout=60_000)

@@ -1,0 +1,92 @@
+"""The task contract in a real Chromium: choosing another task reshapes the page from the task alone (column
+slots named for its roles, its own demo, its report's figures and tables, its input boxes and output view)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_browser import (LABEL_SLOT, TEXT_SLOT, TRAIN_TIMEOUT_MS, config_yaml, go_to, start_training,
+                                        wait_for_plot)
+from tests.browser.test_data_tab import choose
+from tests.browser.test_sessions import choose_local_model, set_number
+
+pytestmark = pytest.mark.slow
+
+# Token classification's roles, as the Data tab's column slots and the Playground's input box name them.
+TOKENS_SLOT = "Column with the words of each sentence (characters, for Chinese)"
+TAGS_SLOT = "Column with the tag of each word: O, or B-/I- and an entity type such as B-PER"
+TOKENS_INPUT = "The words of each sentence (characters, for Chinese)"
+# Words apart, so that no two entities touch (the view would merge two of one type into one highlight).
+SENTENCE = "Maria Lopez joined Bluegate Bank in Lima last spring"
+
+
+def test_token_classification_reshapes_every_tab(page: Any, tiny_model: str) -> None:
+    # 1 · Data: the slots take the new task's roles and its English demo replaces the reviews.
+    choose(page, "Task", "Token classification (NER)")
+    expect(page.get_by_label("Dataset in use")).to_have_value("demo:ner_en")
+    expect(page.get_by_label("Demo dataset")).to_have_value("demo:ner_en")
+    expect(page.get_by_label(TOKENS_SLOT)).to_have_value("tokens")
+    expect(page.get_by_label(TAGS_SLOT)).to_have_value("tags")
+    expect(page.get_by_label(TEXT_SLOT)).to_have_count(0)   # renamed, not added beside the old ones
+    expect(page.get_by_label(LABEL_SLOT)).to_have_count(0)
+    summary = page.locator("#data-summary")
+    expect(summary).to_contain_text("rows: 335")
+    expect(summary).to_contain_text("entity types: 3")
+
+    # 2, 3 · A tiny model and one epoch of 5 steps (268 training sentences, 64 a step).
+    choose_local_model(page, tiny_model)
+    go_to(page, "3 · Hyperparameters")
+    set_number(page, "Epochs", "1")
+    set_number(page, "Batch size", "64")
+    set_number(page, "Learning rate", "0.01")
+    yaml_block = config_yaml(page)
+    expect(yaml_block).to_contain_text("task: token_classification")
+    expect(yaml_block).to_contain_text("train_file: demo:ner_en")
+    expect(page.locator("#config-status")).to_contain_text("valid")
+
+    # 4 · Train.
+    start_training(page)
+    expect(page.locator("#progress .tb-progress")).to_have_attribute("data-status", "finished",
+                                                                      timeout=TRAIN_TIMEOUT_MS)
+
+    # 5 · Evaluate: the task's report, drawn from its kinds: the tag confusion heatmap and the per-type table.
+    go_to(page, "5 · Evaluate")
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
+    wait_for_plot(page, "eval-figure-0", "d[0].type === 'heatmap' && d[0].x.includes('B-PER') "
+                                         "&& d[0].y.includes('I-LOC')", 30_000)
+    expect(page.locator("#eval-figure-0")).to_contain_text("Tag confusion (words)")
+    per_type = page.locator("#eval-table-0")
+    expect(per_type).to_contain_text("Per entity type")
+    expect(per_type.get_by_role("columnheader").first).to_contain_text("Entity type")
+    for kind in ("LOC", "ORG", "PER"):
+        expect(per_type.get_by_role("gridcell", name=kind, exact=True)).to_be_visible()
+
+    # 6 · Playground: the input box is named for the tokens role; each model's entities are highlighted in the
+    # typed text. The base model's head is untrained (seeded, so repeatable): it tags words at random, so its view
+    # always has spans to show; the briefly tuned one may find none, but then it says so.
+    go_to(page, "6 · Playground")
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
+    page.get_by_label(TOKENS_INPUT, exact=True).fill(SENTENCE)
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: \d+ entities found"),
+                                                              timeout=60_000)
+    found = {view: highlighted(page, view, who) for view, who in (("tuned", "Fine-tuned"), ("base", "Base model"))}
+    assert found["base"], found
+    expect(page.locator("#tuned-generated")).to_be_hidden()   # the spans view, not another kind's
+
+
+def highlighted(page: Any, view: str, who: str) -> list[str]:
+    """The entity types highlighted in a view's copy of SENTENCE, after checking they are as many as its verdict
+    counts and that the highlighted text is the sentence as typed."""
+    verdict = page.locator(f"#{view}-prediction")
+    expect(verdict).to_contain_text(re.compile(rf"{who}: \d+ entities found"))
+    count = int(re.search(r"(\d+) entities found", verdict.inner_text()).group(1))
+    spans = page.locator(f"#{view}-spans")
+    expect(spans).to_be_visible()
+    assert spans.locator(".textfield .text").evaluate_all("els => els.map(e => e.textContent).join('')") == SENTENCE
+    labels = spans.locator(".token .label").all_inner_texts()
+    assert len(labels) == count and set(labels) <= {"LOC", "ORG", "PER"}, (view, count, labels)
+    return labels
