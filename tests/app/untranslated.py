@@ -21,6 +21,7 @@ from typing import Iterable
 
 from engine.config import ENCODINGS
 from engine.data import DEMO_DATASETS
+from engine.tasks import task_names
 
 # A word: letters, then letters or digits, joined by - _ . : / ' (so a path, a file name or a config key is one
 # word); an HTML entity is one word too.
@@ -32,6 +33,7 @@ METHODS_AND_METRICS = {"LoRA", "IA3", "F1", "AdamW", "Adafactor", "SGD", "Cohen'
 KEY = re.compile(r"[A-Z]")
 MARKUP = re.compile(r"<[^>]*>")   # HTML tags in a template are markup, not words
 HARDWARE_AND_UNITS = {"CPU", "GPU", "CUDA", "MPS", "MB", "GB", "UNK"}
+task_names()  # every task module registers its demos, whose names are shown as they are
 ALLOWED_WORDS = NAMES | FORMATS | METHODS_AND_METRICS | HARDWARE_AND_UNITS | {e for e in ENCODINGS if e} | \
     set(DEMO_DATASETS)
 CONFIG_SECTIONS = ("data.", "model.", "method.", "train.")

@@ -8,7 +8,6 @@ language, and are left out.
 """
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -16,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import expect
 
-from engine.data import DEMO_DATASETS
+from engine.data import find_demo
 from tests.app.untranslated import english_words, words_of
 
 pytestmark = pytest.mark.slow
@@ -86,8 +85,7 @@ class Reader:
 
 def demo_words(name: str) -> set[str]:
     """The demo's columns and texts: the user's own data, shown as it is."""
-    with open(DEMO_DATASETS[name].path, encoding="utf-8", newline="") as f:
-        return words_of(" ".join(row) for row in csv.reader(f))
+    return words_of([find_demo(name).path.read_text(encoding="utf-8")])
 
 
 @pytest.fixture()
@@ -110,3 +108,4 @@ def test_a_browser_that_asks_for_chinese_gets_a_chinese_page(chinese_page: Any) 
     expect(page.locator("[data-testid=upload-text]").first).to_contain_text("点击上传")  # Gradio's own words
     reader.check("a page that came up in Chinese", demo_words("reviews_en"))
     reader.verdict()
+
