@@ -2,14 +2,16 @@
 slots named for its roles, its own demo, its report's figures and tables, its input boxes and output view)."""
 from __future__ import annotations
 
+import csv
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_browser import (LABEL_SLOT, TEXT_SLOT, TRAIN_TIMEOUT_MS, config_yaml, go_to, start_training,
-                                        wait_for_plot)
+                                        upload_input, wait_for_plot)
 from tests.browser.test_data_tab import choose
 from tests.browser.test_sessions import choose_local_model, set_number
 
@@ -19,6 +21,9 @@ pytestmark = pytest.mark.slow
 TOKENS_SLOT = "Column with the words of each sentence (characters, for Chinese)"
 TAGS_SLOT = "Column with the tag of each word: O, or B-/I- and an entity type such as B-PER"
 TOKENS_INPUT = "The words of each sentence (characters, for Chinese)"
+# Text regression's roles.
+SCORED_SLOT, NUMBER_SLOT = "Column with the text to score", "Column with the number for each text"
+SCORED_INPUT = "The text to score"
 # Words apart, so that no two entities touch (the view would merge two of one type into one highlight).
 SENTENCE = "Maria Lopez joined Bluegate Bank in Lima last spring"
 
@@ -90,3 +95,47 @@ def highlighted(page: Any, view: str, who: str) -> list[str]:
     labels = spans.locator(".token .label").all_inner_texts()
     assert len(labels) == count and set(labels) <= {"LOC", "ORG", "PER"}, (view, count, labels)
     return labels
+
+
+def write_ratings(path: Path) -> Path:
+    """A user's file: reviews with a rating from 1 to 5, its columns named in the user's own words."""
+    verdicts = {1: "awful, it broke at once", 2: "poor and flimsy", 3: "just average", 4: "good and solid",
+                5: "excellent, I love it"}
+    things = ["kettle", "lamp", "backpack", "phone case", "desk chair", "mug", "blender", "umbrella"]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "rating"])
+        writer.writerows((f"The {thing} is {verdicts[stars]}.", stars) for thing in things for stars in verdicts)
+    return path
+
+
+def test_text_regression_from_an_upload_to_a_predicted_number(page: Any, tmp_path: Path, tiny_model: str) -> None:
+    # 1 · Data: an uploaded file of reviews and ratings; the slots are named for the task and guess its columns.
+    choose(page, "Task", "Text regression (a number per text)")
+    upload_input(page, "upload a table").set_input_files(str(write_ratings(tmp_path / "ratings.csv")))
+    expect(page.get_by_label("Dataset in use")).to_have_value("ratings.csv")
+    expect(page.get_by_label(SCORED_SLOT)).to_have_value("review")
+    expect(page.get_by_label(NUMBER_SLOT)).to_have_value("rating")
+    expect(page.locator("#data-summary")).to_contain_text("range 1 – 5")
+
+    choose_local_model(page, tiny_model)
+    go_to(page, "3 · Hyperparameters")
+    set_number(page, "Epochs", "1")
+    expect(config_yaml(page)).to_contain_text("task: text_regression")
+    start_training(page)
+    expect(page.locator("#progress .tb-progress")).to_have_attribute("data-status", "finished",
+                                                                      timeout=TRAIN_TIMEOUT_MS)
+    wait_for_plot(page, "metrics-plot", "d.some(t => /RMSE/.test(t.name))", 30_000)   # its live metric
+
+    # 5 · Evaluate: predicted against true, and the largest errors.
+    go_to(page, "5 · Evaluate")
+    wait_for_plot(page, "eval-figure-0", "d[0].type === 'scatter'", 30_000)
+    expect(page.locator("#eval-figure-0")).to_contain_text("Predicted against true")
+    expect(page.locator("#eval-table-0")).to_contain_text("Largest errors")
+
+    # 6 · Playground: one box for the text to score; each model answers with a number.
+    go_to(page, "6 · Playground")
+    page.get_by_label(SCORED_INPUT, exact=True).fill("The toaster is excellent, I love it.")
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: -?\d"), timeout=60_000)
+    expect(page.locator("#base-prediction")).to_contain_text(re.compile(r"Base model: -?\d"))
