@@ -19,6 +19,7 @@ from ui.gradio_locale import LOCALE_JS
 from ui.i18n import LANGUAGES, Translator, language_from_header
 from ui.owners import new_browser_id, page_owner
 from ui.tabs import data, evaluate, label, model, params, playground, train
+from ui.events import on_change
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 LANGUAGE_KEY = "language"
@@ -55,8 +56,8 @@ def build_app(studio: Studio | None = None, login: bool = False) -> gr.Blocks:
         tabs = _tabs(ctx)
         _wire(ctx, tabs)
         setup.wire(ctx)
-        language.change(_switch_language(tr), [language, ctx.state], [ctx.state, ctx.language, *tr.components],
-                        js=LOCALE_JS, show_progress="hidden")
+        on_change(language.change, _switch_language(tr), [language, ctx.state],
+                  [ctx.state, ctx.language, *tr.components], js=LOCALE_JS, show_progress="hidden")
         _redraw_gradio_words(ctx, tabs)
         app.load(_on_load(ctx, tabs), [ctx.state, ctx.browser_id, ctx.setup],
                  [ctx.state, ctx.browser_id, tabs.train.run, tabs.evaluate.run, tabs.playground.run,
@@ -129,8 +130,8 @@ def _redraw_gradio_words(ctx: Context, tabs: Tabs) -> None:
     """A File widget keeps the drop-zone words of the locale it was drawn in (ui.gradio_locale); hiding
     and showing it again draws it anew, in the page's new language. Only widgets that are always shown."""
     worded = [tabs.data.upload, tabs.data.validation_upload, tabs.data.test_upload, tabs.playground.batch_file]
-    ctx.language.change(guarded(lambda: [gr.update(visible=False) for _ in worded]), None, worded,
-                        show_progress="hidden").then(
+    on_change(ctx.language.change, guarded(lambda: [gr.update(visible=False) for _ in worded]), None, worded,
+              show_progress="hidden").then(
         guarded(lambda: [gr.update(visible=True) for _ in worded]), None, worded, show_progress="hidden")
 
 

@@ -14,6 +14,7 @@ from engine.errors import EngineError
 from engine.hardware import check_hardware
 from ui.context import Context
 from ui.errors import guarded
+from ui.events import on_change
 
 
 def wire(ctx: Context) -> None:
@@ -27,8 +28,7 @@ def wire(ctx: Context) -> None:
         setup = dict(zip(keys, values))
         return gr.skip() if setup == saved else setup
 
-    gr.on([w.change for w in widgets], save, [ctx.setup, *widgets], ctx.setup, trigger_mode="always_last",
-          show_progress="hidden")
+    on_change([w.change for w in widgets], save, [ctx.setup, *widgets], ctx.setup, show_progress="hidden")
 
 
 def restore(ctx: Context, saved: dict | None, lang: str) -> list[Any]:

@@ -40,7 +40,7 @@ def role_slots(ctx: Context, task: str) -> list[gr.Dropdown]:
     roles = get_task(task).roles
     # allow_custom_value: a request sent just before an upload replaced the choices still carries the old column;
     # Gradio would reject it with a raw error. The engine checks columns itself.
-    slots = [gr.Dropdown(choices=[], allow_custom_value=True, visible=i < len(roles), elem_id=f"data-role-{i}",
+    slots = [gr.Dropdown(choices=[], value="", allow_custom_value=True, visible=i < len(roles), elem_id=f"data-role-{i}",
                          label=role_label(roles[i].description, "en") if i < len(roles) else None)
              for i in range(ROLE_SLOTS)]
     ctx.form.compose(Composite("data", "columns", slots, compose=columns_of, decompose=_slot_columns))
@@ -62,7 +62,7 @@ def role_updates(task: str, lang: str) -> list[Any]:
     """Each column slot named for the task's role in that place, or hidden."""
     roles = task_of(task).roles if task_of(task) else ()
     return [gr.update(label=role_label(roles[i].description, lang), visible=True) if i < len(roles)
-            else gr.update(visible=False, value=None) for i in range(ROLE_SLOTS)]
+            else gr.update(visible=False, value="") for i in range(ROLE_SLOTS)]
 
 
 def guessed_columns(task: str, guesses: dict[str, str], columns: list[str], current: list[Any]) -> list[Any]:
@@ -73,7 +73,7 @@ def guessed_columns(task: str, guesses: dict[str, str], columns: list[str], curr
     updates = []
     for i in range(ROLE_SLOTS):
         if i >= len(roles):
-            updates.append(gr.update(choices=[], value=None))
+            updates.append(gr.update(choices=[], value=""))
             continue
         kept = current[i] if current[i] in columns and current[i] not in taken else ""
         pick = kept or (guesses.get(roles[i].name, "") if guesses.get(roles[i].name, "") not in taken else "")

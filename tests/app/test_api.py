@@ -235,6 +235,27 @@ def test_every_event_handler_goes_through_the_error_boundary(tmp_path: Path) -> 
     assert unguarded == []
 
 
+def test_no_server_handler_shares_its_trigger(tmp_path: Path) -> None:
+    """Gradio re-runs an always_last handler that fired while running by dispatching its whole event again, so
+    handlers sharing an event set each other off for ever (ui.events): each listens through its own relay."""
+    from collections import defaultdict
+
+    from engine.studio import Studio
+    from ui.app import build_app
+
+    dependencies = build_app(Studio(tmp_path / "runs")).get_config_file()["dependencies"]
+    listeners: dict[tuple, list[dict]] = defaultdict(list)
+    for dependency in dependencies:
+        for target, event in dependency["targets"]:
+            if event != "then":
+                listeners[(target, event)].append(dependency)
+    shared = {key: [d["api_name"] for d in deps] for key, deps in listeners.items()
+              if len(deps) > 1 and any(d["backend_fn"] and d["trigger_mode"] == "always_last" for d in deps)}
+    assert shared == {}
+    assert any(d["targets"] and d["targets"][0][1] == "then" and d["trigger_mode"] == "always_last"
+               for d in dependencies)
+
+
 def test_a_shared_studio_reads_only_demo_data_and_uploads(tmp_path: Path) -> None:
     from engine.config import RunConfig
     from engine.errors import DataError

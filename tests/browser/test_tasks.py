@@ -139,3 +139,37 @@ def test_text_regression_from_an_upload_to_a_predicted_number(page: Any, tmp_pat
     page.get_by_role("button", name="Predict", exact=True).click()
     expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: -?\d"), timeout=60_000)
     expect(page.locator("#base-prediction")).to_contain_text(re.compile(r"Base model: -?\d"))
+
+
+# Counts the page's requests to run a handler, by the handler's API name (the clock's is "tick").
+COUNT_REQUESTS_JS = """
+window.__asked = [];
+const send = window.fetch;
+window.fetch = function (url, options) {
+  if (String(url).includes('queue/join') && options && options.body) {
+    const fn = JSON.parse(options.body).fn_index;
+    window.__asked.push(window.gradio_config.dependencies.find(d => d.id === fn)?.api_name ?? String(fn));
+  }
+  return send.apply(this, arguments);
+};
+"""
+QUIET_S, SETTLE_TIMEOUT_S = 8, 120
+
+
+def test_a_page_left_alone_asks_only_for_the_clock(page: Any) -> None:
+    """A new task sets off a dozen handlers at once. Once they are done, an idle page sends only its clock's ticks:
+    handlers that set each other off again (ui.events) kept a page busy forever and starved a training beside it."""
+    page.add_init_script(COUNT_REQUESTS_JS)
+    page.reload()
+    expect(page.locator("#data-summary")).to_contain_text("rows: 320")
+    choose(page, "Task", "Text regression (a number per text)")
+    expect(page.locator("#data-summary")).to_contain_text("demo:ratings_en")
+    waited = 0
+    while True:  # a window of QUIET_S seconds with nothing but ticks; the old loop asked every 2 to 5 s
+        page.evaluate("window.__asked = []")
+        page.wait_for_timeout(QUIET_S * 1000)
+        waited += QUIET_S
+        asked = [name for name in page.evaluate("window.__asked") if name != "tick"]
+        if not asked or waited >= SETTLE_TIMEOUT_S:
+            break
+    assert asked == [], f"still asking after {waited} s: {asked}"

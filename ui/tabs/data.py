@@ -19,6 +19,7 @@ from ui import charts, shaped, widgets
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
+from ui.events import on_change
 
 SEPARATOR_WORDS = {",": "sep_comma", ";": "sep_semicolon", "\t": "sep_tab", "|": "sep_pipe"}
 # Shown literally in Markdown: an entity such as &#039; in a warning would otherwise render as the character it
@@ -153,20 +154,20 @@ def wire(ctx: Context, tab: DataTab, task: gr.Dropdown, model_spec: gr.Textbox) 
               *tab.roles]
     inspect = _inspector(ctx)
     # The demo is chosen from the start, so a page load previews it as a change of source would.
-    gr.on([tab.source.change, ctx.app.load, tab.encoding.input, tab.separator.input], _previewer(ctx),
-          [task, tab.source, tab.encoding, tab.separator, ctx.state, *tab.roles], previewed,
-          trigger_mode="always_last").then(inspect, checks, shown)
+    on_change([tab.source.change, ctx.app.load, tab.encoding.input, tab.separator.input], _previewer(ctx),
+              [task, tab.source, tab.encoding, tab.separator, ctx.state, *tab.roles], previewed).then(
+        inspect, checks, shown)
     # A language switch says again what is on screen, in the new language; the table itself stays.
-    ctx.language.change(_renamer(ctx), [task, tab.source, tab.encoding, tab.separator, ctx.state],
-                        [tab.source_name, tab.encoding, tab.separator], show_progress="hidden")
-    ctx.language.change(inspect, checks, shown, show_progress="hidden")
-    gr.on([*(slot.input for slot in tab.roles), tab.unescape_html.input, model_spec.change, max_length.change],
-          inspect, checks, shown, trigger_mode="always_last")
+    on_change(ctx.language.change, _renamer(ctx), [task, tab.source, tab.encoding, tab.separator, ctx.state],
+              [tab.source_name, tab.encoding, tab.separator], show_progress="hidden")
+    on_change(ctx.language.change, inspect, checks, shown, show_progress="hidden")
+    on_change([*(slot.input for slot in tab.roles), tab.unescape_html.input, model_spec.change, max_length.change],
+              inspect, checks, shown)
     data_fields = [b for b in ctx.form.bindings if b.section == "data"]
-    gr.on([*(b.component.change for b in data_fields), *(slot.change for slot in tab.roles), task.change,
-           ctx.language.change], _splitter(ctx, [b.name for b in data_fields]),
-          [ctx.state, task, *tab.roles, *(b.component for b in data_fields)], [tab.split, tab.ready],
-          trigger_mode="always_last", show_progress="hidden")
+    on_change([*(b.component.change for b in data_fields), *(slot.change for slot in tab.roles), task.change,
+               ctx.language.change], _splitter(ctx, [b.name for b in data_fields]),
+              [ctx.state, task, *tab.roles, *(b.component for b in data_fields)], [tab.split, tab.ready],
+              show_progress="hidden")
 
 
 def _wire_task(ctx: Context, tab: DataTab, task: gr.Dropdown) -> None:
@@ -180,10 +181,11 @@ def _wire_task(ctx: Context, tab: DataTab, task: gr.Dropdown) -> None:
         return (*shaped.role_updates(name, session["lang"]), gr.update(choices=demos, value=source if keep else first),
                 gr.skip() if keep or not first else first)
 
-    task.change(shape, [task, tab.source, ctx.state], [*tab.roles, tab.demo, tab.source], show_progress="hidden")
-    ctx.language.change(guarded(lambda name, session: [*shaped.role_updates(name, session["lang"]),
-                                                       gr.update(choices=demo_choices(name, session["lang"]))]),
-                        [task, ctx.state], [*tab.roles, tab.demo], show_progress="hidden")
+    on_change(task.change, shape, [task, tab.source, ctx.state], [*tab.roles, tab.demo, tab.source],
+              show_progress="hidden")
+    on_change(ctx.language.change, guarded(lambda name, session: [*shaped.role_updates(name, session["lang"]),
+                                                                  gr.update(choices=demo_choices(name, session["lang"]))]),
+              [task, ctx.state], [*tab.roles, tab.demo], show_progress="hidden")
 
 
 def _wire_sources(ctx: Context, tab: DataTab) -> None:
@@ -198,7 +200,7 @@ def _wire_sources(ctx: Context, tab: DataTab) -> None:
         upload.upload(keep, [upload, ctx.state], reference)
         if name is not None:
             upload.clear(guarded(lambda: ""), None, reference)
-            reference.change(guarded(lambda ref: display_name(ref) if ref else ""), reference, name)
+            on_change(reference.change, guarded(lambda ref: display_name(ref) if ref else ""), reference, name)
 
 
 def _progress(progress: gr.Progress, description: str) -> Callable[[float], None]:

@@ -15,6 +15,7 @@ from ui import charts
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
+from ui.events import on_change
 
 METRIC_COLUMNS = {"metric": "col_metric", "value": "col_value"}
 FIGURE_SLOTS, TABLE_SLOTS = 2, 3   # the most a task's report holds
@@ -50,7 +51,7 @@ def build(ctx: Context) -> EvaluateTab:
 def wire(ctx: Context, tab: EvaluateTab, ended: gr.State) -> None:
     """`ended` changes when the run the Train tab watches ends: its report may have just been written."""
     outputs = [tab.summary, tab.metrics, *tab.figures, *tab.tables, tab.merge, tab.merged]
-    gr.on([tab.run.change, ended.change, ctx.language.change], _loader(ctx), [tab.run, ctx.state], outputs)
+    on_change([tab.run.change, ended.change, ctx.language.change], _loader(ctx), [tab.run, ctx.state], outputs)
 
     @guarded
     def merge(run_id: str, session: dict) -> str:

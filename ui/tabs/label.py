@@ -22,6 +22,7 @@ from ui.errors import guarded
 from ui.i18n import text
 from ui.tabs import label_setup, label_table, label_view, train
 from ui.tabs.data import DataTab
+from ui.events import on_change
 
 REFRESH_S = 5.0          # progress and the model's status follow others' work and the training run this often
 DEFAULT_ORDER = "least_confident"   # file order until a model exists, then active learning by itself
@@ -106,8 +107,8 @@ def wire(ctx: Context, tab: LabelTab, pages: gr.Tabs, data_tab: DataTab, train_t
                     [tab.model, ctx.state, train_tab.run])
     tab.retrain_every.input(guarded(views.retrain_set), [tab.retrain_every, ctx.state, tab.state], tab.model,
                             show_progress="hidden")
-    ctx.language.change(guarded(views.relanguaged), [ctx.language, ctx.state, tab.state], shown,
-                        show_progress="hidden")
+    on_change(ctx.language.change, guarded(views.relanguaged), [ctx.language, ctx.state, tab.state], shown,
+              show_progress="hidden")
     label_setup.wire(ctx, desk, tab.setup, views, pages, data_tab, task)
     label_table.wire(ctx, desk, tab.table, views, pages, data_tab)
 

@@ -20,6 +20,7 @@ from ui.errors import guarded
 from ui.i18n import text
 from ui.tabs import label_view
 from ui.tabs.data import DataTab, literal
+from ui.events import on_change
 
 if TYPE_CHECKING:
     from ui.tabs.label import Views
@@ -120,12 +121,12 @@ def wire(ctx: Context, desk: LabelDesk, view: SetupView, views: "Views", pages: 
     read = [view.source, view.name, view.text_column, view.label_column, view.summary]
     view.upload.upload(guarded(lambda path, session: ctx.studio.keep_upload(path, session["owner"]) if path
                                else gr.skip()), [view.upload, ctx.state], view.source)
-    view.source.change(guarded(_previewer(desk)), [view.source, ctx.state], read[1:])
+    on_change(view.source.change, guarded(_previewer(desk)), [view.source, ctx.state], read[1:])
     # Projects label texts for classification: offered when that task's label slot (its second) finds no column.
     label_slot = data_tab.roles[1]
-    gr.on([label_slot.change, task.change],
-          guarded(lambda source, name, column: gr.update(visible=bool(source) and name == TASK.name and not column)),
-          [data_tab.source, task, label_slot], data_tab.label_these, show_progress="hidden")
+    on_change([label_slot.change, task.change],
+              guarded(lambda source, name, column: gr.update(visible=bool(source) and name == TASK.name and not column)),
+              [data_tab.source, task, label_slot], data_tab.label_these, show_progress="hidden")
     data_tab.label_these.click(guarded(lambda source: (source, gr.Tabs(selected="label"), gr.Accordion(open=True))),
                                data_tab.source, [view.source, pages, view.new])
     shown_all = views.outputs + [view.summary]

@@ -21,6 +21,7 @@ from ui.errors import guarded
 from ui.i18n import text
 from ui.tabs import label_view
 from ui.tabs.data import DataTab
+from ui.events import on_change
 
 if TYPE_CHECKING:
     from ui.tabs.label import Views
@@ -146,8 +147,7 @@ def wire(ctx: Context, desk: LabelDesk, view: TableView, views: "Views", pages: 
         return draw
 
     inputs = [ctx.state, state, view.page, *view.filters]
-    gr.on([f.change for f in view.filters], render(None), inputs, drawn, trigger_mode="always_last",
-          show_progress="hidden")
+    on_change([f.change for f in view.filters], render(None), inputs, drawn, show_progress="hidden")
     view.previous.click(render(-1), inputs, drawn, show_progress="hidden")
     view.next.click(render(1), inputs, drawn, show_progress="hidden")
     view.page.submit(render(0), inputs, drawn, show_progress="hidden")

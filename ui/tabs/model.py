@@ -12,6 +12,7 @@ from engine.models import PACKAGED, PACKAGED_PREFIX, catalog_choices
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import option_choices, option_label, text
+from ui.events import on_change
 
 SOURCES = ("packaged", "local", "hub")
 
@@ -70,13 +71,14 @@ def wire(ctx: Context, tab: ModelTab) -> None:
         return gr.update(visible=kind == "packaged"), gr.update(visible=kind != "packaged")
 
     # A person's switch of source clears the folder box; a restored setup keeps what was typed there.
-    tab.source.change(guarded(show_inputs), tab.source, [tab.packaged, tab.location])
+    on_change(tab.source.change, guarded(show_inputs), tab.source, [tab.packaged, tab.location])
     tab.source.input(guarded(lambda: ""), None, tab.location).then(
         guarded(pick), [tab.source, tab.packaged, tab.location], tab.spec)
     gr.on([tab.packaged.input, tab.location.submit, tab.location.blur], guarded(pick),
           [tab.source, tab.packaged, tab.location], tab.spec)
-    gr.on([tab.spec.change, ctx.language.change], guarded(lambda spec, session: model_label(spec, session["lang"])),
-          [tab.spec, ctx.state], tab.spec_name, show_progress="hidden")
+    on_change([tab.spec.change, ctx.language.change],
+              guarded(lambda spec, session: model_label(spec, session["lang"])), [tab.spec, ctx.state], tab.spec_name,
+              show_progress="hidden")
     # The choice widgets, not the "in use" box, feed the check: a click can beat the box's blur update.
     check = _checker(ctx)
     checked = [tab.source, tab.packaged, tab.location, ctx.state, *ctx.form.components]
@@ -87,7 +89,7 @@ def wire(ctx: Context, tab: ModelTab) -> None:
         """A language switch redraws a card that is on screen."""
         return check(*inputs) if shown else (gr.skip(), gr.skip())
 
-    ctx.language.change(check_again, [tab.info, *checked], [tab.info, tab.coverage])
+    on_change(ctx.language.change, check_again, [tab.info, *checked], [tab.info, tab.coverage])
 
 
 def pick(kind: str, packaged: str, location: str) -> str:

@@ -18,6 +18,7 @@ from ui.errors import guarded
 from ui.shaped import OptionSlots
 from ui.i18n import option_choices, text
 from ui.widgets import checkbox, default, dropdown, number, radio, setting, slider
+from ui.events import on_change
 
 # Every number's bounds and every choice list are the config's own (engine/config.py), so any valid YAML
 # loads into the form and the form offers nothing the config refuses; each widget's info line is its field's
@@ -199,26 +200,27 @@ def method_groups(kind: str) -> tuple:
 def wire(ctx: Context, tab: ParamsTab, task: gr.Dropdown) -> None:
     form, state = ctx.form, ctx.state
     _wire_task(ctx, tab, task)
-    tab.method.change(guarded(method_groups), tab.method,
-                     [tab.lora_group, tab.adapter_group, tab.prompt_group, tab.top_group, tab.no_options])
+    on_change(tab.method.change, guarded(method_groups), tab.method,
+              [tab.lora_group, tab.adapter_group, tab.prompt_group, tab.top_group, tab.no_options])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
     tab.method.input(guarded(lambda kind: RECOMMENDED_LR[kind]), tab.method, tab.learning_rate)
     tab.device.input(guarded(lambda device, session: gr.update(choices=precision_choices(device, session["lang"]),
                                                                value="fp32")),
                      [tab.device, state], tab.precision)
-    ctx.language.change(guarded(lambda device, session: gr.update(choices=precision_choices(device, session["lang"]))),
-                        [tab.device, state], tab.precision, show_progress="hidden")
-    gr.on([tab.batch.change, tab.accumulation.change, ctx.language.change], _effective_batch(ctx),
-          [tab.batch, tab.accumulation, state], tab.effective_batch)
-    gr.on([*(c.change for c in form.components), ctx.language.change], _previewer(ctx), [state, *form.components],
-          [tab.status, tab.yaml, tab.cli, tab.download], show_progress="hidden")
+    on_change(ctx.language.change,
+              guarded(lambda device, session: gr.update(choices=precision_choices(device, session["lang"]))),
+              [tab.device, state], tab.precision, show_progress="hidden")
+    on_change([tab.batch.change, tab.accumulation.change, ctx.language.change], _effective_batch(ctx),
+              [tab.batch, tab.accumulation, state], tab.effective_batch)
+    on_change([*(c.change for c in form.components), ctx.language.change], _previewer(ctx), [state, *form.components],
+              [tab.status, tab.yaml, tab.cli, tab.download], show_progress="hidden")
     tab.upload.upload(guarded(lambda path: form.values(_runnable_here(RunConfig.load(path)))), tab.upload,
                       form.components)
     plan = _planner(ctx)
     tab.estimate.click(plan, [state, *form.components], tab.plan)
     # A language switch redraws an estimate that is on screen.
-    ctx.language.change(guarded(lambda shown, *values: plan(*values) if shown else gr.skip()),
-                        [tab.plan, state, *form.components], tab.plan, show_progress="hidden")
+    on_change(ctx.language.change, guarded(lambda shown, *values: plan(*values) if shown else gr.skip()),
+              [tab.plan, state, *form.components], tab.plan, show_progress="hidden")
 
 
 def _wire_task(ctx: Context, tab: ParamsTab, task: gr.Dropdown) -> None:
@@ -237,7 +239,7 @@ def _wire_task(ctx: Context, tab: ParamsTab, task: gr.Dropdown) -> None:
                 *shaped.option_updates(name, session["lang"], reset=False)]
 
     task.input(reshape, [task, ctx.state], shown, show_progress="hidden")
-    gr.on([task.change, ctx.language.change], rename, [task, ctx.state], shown, show_progress="hidden")
+    on_change([task.change, ctx.language.change], rename, [task, ctx.state], shown, show_progress="hidden")
 
 
 def precision_choices(device: str, lang: str) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text as words
 from ui.views import OutputView, output_view, shown
+from ui.events import on_change
 
 # The predictions table's columns, by their names on screen: the text input, then the prediction's own columns;
 # each label's probability is p(label).
@@ -73,19 +74,18 @@ def build(ctx: Context) -> PlaygroundTab:
 
 def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
     views = [*tab.tuned.widgets, *tab.base.widgets, tab.base_note]
-    gr.on([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state], tab.inputs,
-          show_progress="hidden")
+    on_change([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state], tab.inputs,
+              show_progress="hidden")
     gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx), [tab.run, ctx.state, *tab.inputs],
           tab.predicted)
-    tab.predicted.change(guarded(comparison), [tab.predicted, ctx.state], views, show_progress="hidden")
+    on_change(tab.predicted.change, guarded(comparison), [tab.predicted, ctx.state], views, show_progress="hidden")
     tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state],
                             [tab.batch_predicted, tab.batch_download, tab.batch_download_jsonl])
-    tab.batch_predicted.change(guarded(predictions_shown), [tab.batch_predicted, ctx.state], tab.batch_table,
-                               show_progress="hidden")
-    ctx.language.change(guarded(lambda predicted, table, session: (*comparison(predicted, session),
-                                                                    predictions_shown(table, session))),
-                        [tab.predicted, tab.batch_predicted, ctx.state], [*views, tab.batch_table],
-                        show_progress="hidden")
+    on_change(tab.batch_predicted.change, guarded(predictions_shown), [tab.batch_predicted, ctx.state],
+              tab.batch_table, show_progress="hidden")
+    on_change(ctx.language.change, guarded(lambda predicted, table, session: (*comparison(predicted, session),
+                                                                              predictions_shown(table, session))),
+              [tab.predicted, tab.batch_predicted, ctx.state], [*views, tab.batch_table], show_progress="hidden")
 
 
 def _shaper(ctx: Context) -> Any:

@@ -23,6 +23,7 @@ from ui import charts
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import text
+from ui.events import on_change
 
 TICK_S = 1.0
 LAST = "last"
@@ -154,7 +155,7 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
     tab.stop.click(stop, state, None)
     tab.resume.click(resume, [state, tab.checkpoint], [state, tab.run], trigger_mode="once")
     tab.run.input(pick, [state, tab.run], [state, *drawn])
-    tab.run.change(checkpoints, [state, tab.run], tab.checkpoint)
+    on_change(tab.run.change, checkpoints, [state, tab.run], tab.checkpoint)
     tab.refresh.click(guarded(lambda session: gr.update(choices=run_choices(studio, session))), state, tab.run)
 
     @guarded
@@ -165,8 +166,8 @@ def wire(ctx: Context, tab: TrainTab, run_selectors: list[gr.Dropdown]) -> None:
         _, *shown = redraw(session, studio, read=False)   # nothing new is read: the session stays as it is
         return (*shown, *runs, checkpoint_choices(studio, session, run_id, keep=True))
 
-    ctx.language.change(relabel, [state, tab.run], [*drawn, tab.run, *run_selectors, tab.checkpoint],
-                        show_progress="hidden")
+    on_change(ctx.language.change, relabel, [state, tab.run], [*drawn, tab.run, *run_selectors, tab.checkpoint],
+              show_progress="hidden")
     tab.timer.tick(_ticker(studio), state, [state, *drawn, tab.run, tab.checkpoint, *run_selectors, tab.ended],
                    show_progress="hidden")
 
@@ -273,8 +274,8 @@ def wire_readiness(ctx: Context, tab: TrainTab, data_ready: gr.State) -> None:
             return gr.update(interactive=False)
         return gr.update(interactive=bool(data_ok))
 
-    gr.on([data_ready.change, *(c.change for c in ctx.form.components)], ready, [data_ready, *ctx.form.components],
-          tab.start, trigger_mode="always_last", show_progress="hidden")
+    on_change([data_ready.change, *(c.change for c in ctx.form.components)], ready,
+              [data_ready, *ctx.form.components], tab.start, show_progress="hidden")
 
 
 def wire_estimate(ctx: Context, tab: TrainTab, triggers: Sequence[Any] = ()) -> None:
@@ -283,8 +284,7 @@ def wire_estimate(ctx: Context, tab: TrainTab, triggers: Sequence[Any] = ()) -> 
     tab.estimate.visible = tab.measure.visible = True
     inputs = [ctx.state, *ctx.form.components]
     if triggers:
-        gr.on(list(triggers), _estimator(ctx, measure=False), inputs, tab.estimate, trigger_mode="always_last",
-              show_progress="hidden")
+        on_change(list(triggers), _estimator(ctx, measure=False), inputs, tab.estimate, show_progress="hidden")
     tab.measure.click(_estimator(ctx, measure=True), inputs, tab.estimate, trigger_mode="once",
                       show_progress="minimal")
 
