@@ -246,8 +246,11 @@ class LabelDesk:
         project = self.project(project_id, who)
         annotations = self.store.items.annotations(project.id)
         pairs = agreements(annotations)
+        # Ordered by the names people see: ordered by owner id (a random session or browser id on a shared app),
+        # the same two people would come out either way round, and the pairs in no order anyone can follow.
         for pair in pairs:
-            pair.first, pair.second = project.name_of(pair.first), project.name_of(pair.second)
+            pair.first, pair.second = sorted((project.name_of(pair.first), project.name_of(pair.second)))
+        pairs.sort(key=lambda pair: (pair.first, pair.second))
         counts = annotations["who"].value_counts()
         return pairs, {project.name_of(person): int(n) for person, n in counts.items()}
 
