@@ -109,3 +109,18 @@ def test_each_method_shows_only_its_own_options(kind: str, shown: str) -> None:
     groups = ("lora", "adapter", "prompt", "top", "none")   # ParamsTab's order: lora_group ... no_options
     visible = {name for name, update in zip(groups, method_groups(kind)) if update["visible"]}
     assert visible == set(shown.split())
+
+
+def test_a_restored_setup_sets_only_the_widgets_it_changes(form: Any) -> None:
+    """Setting a widget to the value it already shows still fires its change handlers; a reload that set all of
+    them kept the page busy for half a minute."""
+    from types import SimpleNamespace
+
+    from ui import setup
+
+    saved = {key: widget.value for key, widget in form.remembered.items()}
+    saved.update({"train.num_train_epochs": 2, "language": "中文"})
+    updates = setup.restore(SimpleNamespace(form=form), saved, "en")
+    assert len(updates) == len(form.remembered)
+    changed = {key: update["value"] for key, update in zip(form.remembered, updates) if "value" in update}
+    assert changed == {"train.num_train_epochs": 2, "language": "中文"}
