@@ -130,6 +130,9 @@ def test_predictions_are_named_in_chinese() -> None:
     prediction = {"label": "正面", "probs": {"正面": 0.8, "负面": 0.2}}
     table = playground.predictions_table(prediction_table([{"text": "好"}], [prediction], "label_probs"), "zh")
     assert list(table.columns) == ["文本", "预测标签", "置信度", "概率（正面）", "概率（负面）"]
+    spans = {"spans": [{"text": "张三", "label": "PER", "start": 0, "end": 2}]}
+    table = playground.predictions_table(prediction_table([{"tokens": "张三来了"}], [spans], "spans"), "zh")
+    assert list(table.columns) == ["句子", "实体", "实体位置（JSON）"]
     shown = playground.comparison({"kind": "label_probs", "tuned": prediction, "base": prediction}, {"lang": "zh"})
     tuned, base, note = shown[0], shown[4], shown[-1]
     assert tuned == "### 微调后：**正面** · 80.0%" and base == "### 基础模型：**正面** · 80.0%"

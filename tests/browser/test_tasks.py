@@ -153,7 +153,7 @@ window.fetch = function (url, options) {
   return send.apply(this, arguments);
 };
 """
-QUIET_S, SETTLE_TIMEOUT_S = 8, 120
+QUIET_S, SETTLE_TIMEOUT_S = 6, 120
 
 
 def test_a_page_left_alone_asks_only_for_the_clock(page: Any) -> None:

@@ -24,7 +24,8 @@ from ui.events import on_change
 # each label's probability is p(label).
 PREDICTION_COLUMNS = {"text": "col_text", "label": "col_predicted", "confidence": "col_confidence",
                       "value": "col_value", "entities": "col_entities", "answer": "col_answer", "score": "col_score",
-                      "generated": "col_generated"}
+                      "generated": "col_generated", "tokens": "col_sentence", "spans": "col_spans",
+                      "start": "col_start", "end": "col_end"}
 
 
 @dataclass
