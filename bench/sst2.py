@@ -1,7 +1,7 @@
 """SST-2 benchmark: the studio's default recipe, end to end through the engine, scored on the full dev set.
 
-The recipe is what a user gets by pressing Start: TrainConfig() adapted to the training set's size by
-engine.recipes (for all 67k rows: 2 epochs, evaluate and save every 1,000 steps, ...), on the packaged
+The recipe is TrainConfig() adapted to the training set's size by engine.recipes (the rule the app is to
+offer; its Start button trains TrainConfig() as the form shows it and does not apply the rule yet) (for all 67k rows: 2 epochs, evaluate and save every 1,000 steps, ...), on the packaged
 MiniLM. --no-adapt trains the untouched TrainConfig() instead; --lr, --epochs and --batch override one
 setting each (the sweep in bench/sst2_sweep.py uses them).
 
