@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 import time
 from dataclasses import fields
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -122,6 +123,20 @@ def test_the_model_card_the_picks_and_the_tables_are_chinese() -> None:
               *(part["value"] for part in parts), evaluate.empty_table("zh")]
     assert not english_words(" ".join(str(column) for table in tables for column in table.columns))
     assert not english_words(evaluate.summary_markdown(report("validation"), "zh"))
+
+
+@pytest.mark.parametrize("task", task_names())
+def test_every_task_option_is_named_and_explained_in_chinese(task: str) -> None:
+    from ui import shaped
+
+    shown = [update for update in shaped.option_updates(task, "zh", reset=False)[1:] if update.get("visible")]
+    assert not english_words(" ".join(f"{update['label']} {update['info']}" for update in shown))
+
+
+def test_the_playgrounds_box_is_named_in_chinese_before_any_run() -> None:
+    shape = playground._shaper(SimpleNamespace())
+    box, *rest = shape("", {"lang": "zh", "owner": "someone"})
+    assert box["label"] == "文本" and all(update == gr.skip() for update in rest)
 
 
 def test_predictions_are_named_in_chinese() -> None:

@@ -93,8 +93,9 @@ def _shaper(ctx: Context) -> Any:
     @guarded
     def shape(run_id: str, session: dict) -> list[Any]:
         """One box per input role of the run's task, named for it; the rest hidden."""
-        if not run_id:
-            return [gr.skip() for _ in range(shaped.INPUT_SLOTS)]
+        if not run_id:  # the one box the page opens with, named in the page's language
+            return [gr.update(label=words("input_text", session["lang"])),
+                    *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS))]
         roles = get_task(ctx.studio.config(run_id, session["owner"]).task).input_roles
         return [gr.update(label=sentence_case(str(localize(roles[i].description, session["lang"]))), visible=True)
                 if i < len(roles) else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]

@@ -46,6 +46,8 @@ register_messages({
                                                "每个句子的词（中文为每个字）"),
     "tasks.token_classification.tags_role": ("the tag of each word: O, or B-/I- and an entity type such as B-PER",
                                              "每个词的标签：O，或 B-/I- 加实体类型，例如 B-PER"),
+    "ner.option.stride_label": ("Window overlap (sub-words)", "窗口重叠（子词数）"),
+    "ner.option.label_all_tokens_label": ("Label every sub-word", "每个子词都打标签"),
     "ner.option.stride": ("Sub-word tokens that neighbouring windows share when a sentence is longer than the max "
                           "length, so words near a cut still see context on both sides; raise it for long "
                           "documents, 0 turns the overlap off.",
@@ -54,8 +56,8 @@ register_messages({
     "ner.option.label_all_tokens": ("Train on every sub-word of a word (Blackburn: black, ##burn) with its tag "
                                     "continued, not only on the first; leave it off unless words split into many "
                                     "pieces.",
-                                    "对一个词的每个子词都训练（Blackburn：black、##burn），标签顺延，而不只训练第一个"
-                                    "子词；除非词常被切成很多片，否则保持关闭。"),
+                                    "一个词被切成几个子词时，每个子词都带着这个词的标签训练，而不只训练第一个；"
+                                    "除非词常被切成很多片，否则保持关闭。"),
     "ner.no_entities": ("The training data has no entities: every tag in column '{column}' is O. Tag some "
                         "entities (B-PER, I-PER...), or check that the right column is chosen.",
                         "训练数据里没有任何实体：列“{column}”中的标签全是 O。请标注一些实体（B-PER、I-PER……），"
@@ -89,8 +91,10 @@ class TokenClassification(Task):
              ColumnRole("tags", "tags", Message("tasks.token_classification.tags_role"), input=False))
     metrics = (MetricSpec("f1", live=True), MetricSpec("precision"), MetricSpec("recall"), MetricSpec("accuracy"))
     primary_metric = "f1"
-    options = (TaskOption("stride", DEFAULT_STRIDE, Message("ner.option.stride"), low=0, high=512),
-               TaskOption("label_all_tokens", False, Message("ner.option.label_all_tokens")))
+    options = (TaskOption("stride", DEFAULT_STRIDE, Message("ner.option.stride"), low=0, high=512,
+                          label=Message("ner.option.stride_label")),
+               TaskOption("label_all_tokens", False, Message("ner.option.label_all_tokens"),
+                          label=Message("ner.option.label_all_tokens_label")))
     output_kind = "spans"
     peft_task_type = "TOKEN_CLS"
 
