@@ -7,8 +7,8 @@ preferred language), before the switch reaches the server:
 - it sets the locale through the `changeLocale` of Gradio's core module, which the page has already loaded (so
   the import is only a lookup), after adding the words Gradio's zh-CN table lacks;
 - it names the page's language on <html lang>, for screen readers and fonts;
-- it translates the two status words Gradio writes without its translations ("processing |", "queue: 1/2 |"),
-  as a running event draws them.
+- it translates the words Gradio writes without its translations, as they are drawn: the status of a running
+  event ("processing |", "queue: 1/2 |") and a pop-up's title ("Warning").
 Components already on screen keep the words they were drawn with; ui.app redraws the few that show any.
 """
 from __future__ import annotations
@@ -19,7 +19,10 @@ from ui.i18n import LANGUAGES
 
 GRADIO_LOCALES = {"en": "en", "zh": "zh-CN"}
 MISSING_ZH = {"common": {"runs": "运行记录", "runs_description": "查看保存在此浏览器中的运行记录"}}
-STATUS_ZH = [[r"^(\s*)processing \|(\s*)$", "$1处理中 |$2"], [r"^(\s*)queue: (\d+)/(\d*) \|(\s*)$", "$1排队：$2/$3 |$4"]]
+STATUS_ZH = [[r"^(\s*)processing \|(\s*)$", "$1处理中 |$2"], [r"^(\s*)queue: (\d+)/(\d*) \|(\s*)$", "$1排队：$2/$3 |$4"],
+             # a pop-up's title: Gradio 6.31 writes its kind, capitalised, and ignores the title it is given
+             [r"^(\s*)Error(\s*)$", "$1出错了$2"], [r"^(\s*)Warning(\s*)$", "$1注意$2"],
+             [r"^(\s*)Info(\s*)$", "$1提示$2"], [r"^(\s*)Success(\s*)$", "$1完成$2"]]
 
 LOCALE_JS = """async (choice, ...rest) => {
   const locale = %(locales)s[choice] || 'en';
@@ -32,7 +35,7 @@ LOCALE_JS = """async (choice, ...rest) => {
         if (pattern.test(node.nodeValue)) node.nodeValue = node.nodeValue.replace(pattern, words);
       }
     };
-    const TRACKER = '[data-testid=status-tracker]';
+    const TRACKER = '[data-testid=status-tracker], .toast-title';
     const walk = root => {
       const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
       for (let text = walker.nextNode(); text; text = walker.nextNode()) translate(text);

@@ -85,7 +85,9 @@ def build(ctx: Context) -> TableView:
             relabel_ticked = tr.bind(gr.Button(size="sm"), "label_relabel_ticked", attr="value")
             relabel_all = gr.Button(size="sm", elem_id="label-relabel-all")
         with gr.Row(equal_height=True):
-            export_format = tr.bind(gr.Radio(list(EXPORT_FORMATS), value="csv"), "label_export_format")
+            # Each format by its usual name (CSV, JSONL); the engine takes the file extension.
+            export_format = tr.bind(gr.Radio([(fmt.upper(), fmt) for fmt in EXPORT_FORMATS], value="csv"),
+                                    "label_export_format")
             export = tr.bind(gr.Button(size="sm"), "label_export", attr="value")
             to_data = tr.bind(gr.Button(size="sm"), "label_to_data", attr="value")
         download = tr.bind(gr.File(visible=False, interactive=False), "label_download")
