@@ -19,33 +19,34 @@ from ui.i18n import LANGUAGES
 
 GRADIO_LOCALES = {"en": "en", "zh": "zh-CN"}
 MISSING_ZH = {"common": {"runs": "运行记录", "runs_description": "查看保存在此浏览器中的运行记录"}}
-STATUS_ZH = [[r"^(\s*)processing \|(\s*)$", "$1处理中 |$2"], [r"^(\s*)queue: (\d+)/(\d*) \|(\s*)$", "$1排队：$2/$3 |$4"],
-             # a pop-up's title: Gradio 6.31 writes its kind, capitalised, and ignores the title it is given
-             [r"^(\s*)Error(\s*)$", "$1出错了$2"], [r"^(\s*)Warning(\s*)$", "$1注意$2"],
-             [r"^(\s*)Info(\s*)$", "$1提示$2"], [r"^(\s*)Success(\s*)$", "$1完成$2"]]
+UNTRANSLATED_ZH = [[r"^(\s*)processing \|(\s*)$", "$1处理中 |$2"],
+                   [r"^(\s*)queue: (\d+)/(\d*) \|(\s*)$", "$1排队：$2/$3 |$4"],
+                   # a pop-up's title: Gradio 6.31 writes its kind, capitalised, and ignores the title it is given
+                   [r"^(\s*)Error(\s*)$", "$1出错了$2"], [r"^(\s*)Warning(\s*)$", "$1注意$2"],
+                   [r"^(\s*)Info(\s*)$", "$1提示$2"], [r"^(\s*)Success(\s*)$", "$1完成$2"]]
 
 LOCALE_JS = """async (choice, ...rest) => {
   const locale = %(locales)s[choice] || 'en';
   document.documentElement.lang = locale;
   window.tunebenchLocale = locale;
   if (!window.tunebenchStatusWords) {
-    const rules = %(status)s.map(([pattern, words]) => [new RegExp(pattern), words]);
+    const rules = %(untranslated)s.map(([pattern, words]) => [new RegExp(pattern), words]);
     const translate = node => {
       for (const [pattern, words] of rules) {
         if (pattern.test(node.nodeValue)) node.nodeValue = node.nodeValue.replace(pattern, words);
       }
     };
-    const TRACKER = '[data-testid=status-tracker], .toast-title';
+    const UNTRANSLATED = '[data-testid=status-tracker], .toast-title';  // where Gradio writes them
     const walk = root => {
       const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
       for (let text = walker.nextNode(); text; text = walker.nextNode()) translate(text);
     };
     const added = node => {
       if (node.nodeType === Node.TEXT_NODE) {
-        if (node.parentElement?.closest(TRACKER)) translate(node);
+        if (node.parentElement?.closest(UNTRANSLATED)) translate(node);
       } else if (node.nodeType === Node.ELEMENT_NODE) {
-        if (node.closest(TRACKER)) walk(node);
-        else node.querySelectorAll(TRACKER).forEach(walk);
+        if (node.closest(UNTRANSLATED)) walk(node);
+        else node.querySelectorAll(UNTRANSLATED).forEach(walk);
       }
     };
     window.tunebenchStatusWords = new MutationObserver(changes => {
@@ -69,4 +70,4 @@ LOCALE_JS = """async (choice, ...rest) => {
   }
   return [choice, ...rest];
 }""" % {"locales": json.dumps({name: GRADIO_LOCALES[code] for name, code in LANGUAGES.items()}, ensure_ascii=False),
-        "status": json.dumps(STATUS_ZH), "missing": json.dumps(MISSING_ZH, ensure_ascii=False)}
+        "untranslated": json.dumps(UNTRANSLATED_ZH), "missing": json.dumps(MISSING_ZH, ensure_ascii=False)}

@@ -40,7 +40,8 @@ def role_slots(ctx: Context, task: str) -> list[gr.Dropdown]:
     roles = get_task(task).roles
     # allow_custom_value: a request sent just before an upload replaced the choices still carries the old column;
     # Gradio would reject it with a raw error. The engine checks columns itself.
-    slots = [gr.Dropdown(choices=[], value="", allow_custom_value=True, visible=i < len(roles), elem_id=f"data-role-{i}",
+    slots = [gr.Dropdown(choices=[], value="", allow_custom_value=True, visible=i < len(roles),
+                         elem_id=f"data-role-{i}",
                          label=role_label(roles[i].description, "en") if i < len(roles) else None)
              for i in range(ROLE_SLOTS)]
     ctx.form.compose(Composite("data", "columns", slots, compose=columns_of, decompose=_slot_columns))

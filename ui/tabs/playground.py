@@ -16,9 +16,9 @@ from engine.tasks import get_task
 from ui import shaped
 from ui.context import Context
 from ui.errors import guarded
+from ui.events import on_change
 from ui.i18n import text as words
 from ui.views import OutputView, output_view, shown
-from ui.events import on_change
 
 # The predictions table's columns, by their names on screen: the text input, then the prediction's own columns;
 # each label's probability is p(label).
