@@ -186,14 +186,16 @@ def _options(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from engine.data import ReadOptions, guessed_plan, inspect_table, read_table
+    from engine.data import ReadOptions, read_table
+    from engine.studio import inspect_for_task
     from engine.tasks import get_task
 
     columns = {"text": args.text_column, "label": args.label_column}
     columns.update(item.split("=", 1) for item in args.column if "=" in item)
     cfg = RunConfig.from_dict({"task": args.task, "data": {"train_file": args.file, "encoding": args.encoding,
-                                                           "separator": args.separator,
-                                                           "columns": {k: v for k, v in columns.items() if v}}})
+                                                           "separator": args.separator, "unescape_html": args.unescape_html,
+                                                           "columns": {k: v for k, v in columns.items() if v}},
+                               "model": {"max_length": args.max_length or 128}})
     plan = get_task(cfg.task).data_plan(cfg)
     table = read_table(args.file, ReadOptions.of(cfg.data), plan=plan)
     tokenizer = None
@@ -201,7 +203,7 @@ def _inspect(args: argparse.Namespace) -> int:
         from engine.models import load_tokenizer, resolve_model
 
         tokenizer = load_tokenizer(resolve_model(args.model).path)
-    report = inspect_table(table, guessed_plan(table.frame, plan), tokenizer, args.max_length, args.unescape_html)
+    report = inspect_for_task(table, cfg, tokenizer, args.max_length)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

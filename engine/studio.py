@@ -142,8 +142,7 @@ class Studio:
         plan = get_task(cfg.task).data_plan(cfg)
         table = self.table(cfg.data.train_file, owner, ReadOptions.of(cfg.data), progress, plan)
         tokenizer = self.tokenizer(cfg.model.name_or_path) if with_model else None
-        return inspect_table(table, guessed_plan(table.frame, plan), tokenizer,
-                             cfg.model.max_length if with_model else 0, cfg.data.unescape_html)
+        return inspect_for_task(table, cfg, tokenizer, cfg.model.max_length if with_model else 0)
 
     def rejected_rows(self, source: str, owner: str = LOCAL_OWNER, read: ReadOptions = ReadOptions(),
                       lang: str = "en") -> Path | None:
@@ -341,10 +340,12 @@ class Studio:
                   for _, row in frame.iterrows()]
         return prediction_table(inputs, self.predictor(run_id, owner).predict(inputs), task.output_kind)
 
-    def predict_lines(self, run_id: str, owner: str, texts: list[str]) -> pd.DataFrame:
-        """Predictions for texts typed one per line, each the run's first input, one row each."""
+    def predict_lines(self, run_id: str, owner: str, texts: list[str],
+                      shared: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Predictions for texts typed one per line, each the run's first input, one row each; `shared` fills the
+        other input roles for every line (many questions about one context)."""
         predictor = self.predictor(run_id, owner)
-        inputs = [predictor.as_input(text) for text in texts]
+        inputs = [{**(shared or {}), **predictor.as_input(text)} for text in texts]
         return prediction_table(inputs, predictor.predict(inputs), predictor.task.output_kind)
 
     def merge(self, run_id: str, owner: str = LOCAL_OWNER) -> Path:
@@ -365,6 +366,16 @@ class Studio:
         jsonl.write_text("".join(json.dumps(record, ensure_ascii=False, default=str) + "\n"
                                  for record in prediction_records(table)), encoding="utf-8")
         return csv, jsonl
+
+
+def inspect_for_task(table: LoadedTable, cfg: RunConfig, tokenizer: Any, max_length: int) -> DataReport:
+    """The Data tab's (and `engine inspect`'s) report of a read file: the general inspection with the columns the
+    user has not chosen guessed, and what only the task can tell."""
+    task = get_task(cfg.task)
+    plan = guessed_plan(table.frame, task.data_plan(cfg))
+    report = inspect_table(table, plan, tokenizer, max_length, cfg.data.unescape_html)
+    report.notes += task.inspect_notes(table.frame, plan, tokenizer, cfg)
+    return report
 
 
 def _model_version(run_dir: str) -> float:

@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from engine.data.delimited import SEPARATOR_NAMES
-from engine.data.kinds import RoleColumn
+from engine.data.kinds import ANSWER_KINDS, LIST_KINDS, RoleColumn
 from engine.data.table import LoadedTable
 from engine.errors import DataError
 from engine.messages import Message, register_messages
@@ -33,6 +33,9 @@ KIND_NAMES = {
     "prompt": ("prompt", "instruction", "input", "question"), "response": ("response", "output", "answer", "completion"),
     "source": ("source", "article", "document", "text", "input"),
     "target": ("target", "summary", "highlights", "headline", "translation", "output"),
+    # The Hugging Face `squad` rows' answers object, flattened by the JSON reader, comes first.
+    "answers": ("answers.text", "answers", "answer", "answer_text", "answer_texts", "answer text"),
+    "answer_starts": ("answers.answer_start", "answer_start", "answer_starts", "start", "answer start", "start_char"),
 }
 
 register_messages({
@@ -58,9 +61,9 @@ def guess_roles(frame: pd.DataFrame, roles: Sequence[RoleColumn]) -> dict[str, s
     free = [str(c) for c in sample.columns]
     guesses: dict[str, str] = {}
     for role in roles:
-        nested = role.kind in ("tokens", "tags", "answers")
-        fits = [c for c in free if (_nested_kind(sample[c]) is not None) == nested] or \
-            ([] if nested else free)
+        nested = role.kind in LIST_KINDS
+        fits = free if role.kind in ANSWER_KINDS else \
+            [c for c in free if (_nested_kind(sample[c]) is not None) == nested] or ([] if nested else free)
         column = _by_name(fits, (role.role, *KIND_NAMES.get(role.kind, ()))) or _by_content(sample, fits, role.kind)
         guesses[role.role] = column
         if column:
@@ -76,8 +79,10 @@ def _by_content(sample: pd.DataFrame, columns: list[str], kind: str) -> str:
     if kind == "number":
         numeric = [c for c in columns if is_numeric_dtype(sample[c])]
         return max(numeric, key=lambda c: sample[c].nunique()) if numeric else ""
-    if kind in ("tokens", "tags", "answers"):
+    if kind in LIST_KINDS:
         return columns[0]
+    if kind in ANSWER_KINDS:  # answers are found by their names only: any text or number column could be one
+        return ""
     return _longest(sample, columns)
 
 

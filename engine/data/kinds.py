@@ -22,7 +22,11 @@ from engine.messages import Message
 
 TEXT_KINDS = ("text", "question", "context", "prompt", "response", "source", "target")
 LIST_KINDS = ("tokens", "tags")
-KINDS = (*TEXT_KINDS, "label", "number", *LIST_KINDS, "answers")
+# A question's reference answers and where each starts in its context: lists, where an empty list is an answer too
+# (the question has none in its context), so these columns are never "empty".
+ANSWER_KINDS = ("answers", "answer_starts")
+NESTED_KINDS = (*LIST_KINDS, *ANSWER_KINDS)
+KINDS = (*TEXT_KINDS, "label", "number", *NESTED_KINDS)
 NativeReader = Callable[[Path, str, ReadOptions], "LoadedTable | None"]
 
 
@@ -43,6 +47,7 @@ class DataPlan:
     roles: tuple[RoleColumn, ...]
     stratify: str | None = None
     reader: NativeReader | None = None
+    group: str | None = None   # a column whose rows stay together in one split (questions about one context)
     reader_key: str = ""   # names the reader in the table cache: a task's reading of a file is its own
 
     @property
@@ -71,6 +76,10 @@ def normalise(series: pd.Series, kind: str, unescape_html: bool = False) -> tupl
         return pd.to_numeric(series, errors="coerce").astype(float), 0
     if kind in LIST_KINDS:
         return pd.Series([_as_list(value) for value in series], index=series.index, dtype=object), 0
+    if kind == "answers":
+        return pd.Series([_answer_texts(value) for value in series], index=series.index, dtype=object), 0
+    if kind == "answer_starts":
+        return pd.Series([_answer_starts(value) for value in series], index=series.index, dtype=object), 0
     return series, 0
 
 
@@ -78,6 +87,8 @@ def empty(series: pd.Series, kind: str) -> pd.Series:
     """True where a normalised cell cannot be used: missing, blank, not a number, or an empty list."""
     if kind in LIST_KINDS:
         return series.map(lambda value: not value)
+    if kind in ANSWER_KINDS:
+        return pd.Series(False, index=series.index)
     if kind == "number":
         return ~np.isfinite(series.to_numpy(dtype=float, na_value=np.nan))
     return empty_mask(series)
@@ -85,7 +96,7 @@ def empty(series: pd.Series, kind: str) -> pd.Series:
 
 def hashable(series: pd.Series, kind: str) -> pd.Series:
     """Values that compare as the task sees them, for finding repeated inputs (lists become tuples)."""
-    return series.map(tuple) if kind in LIST_KINDS else series
+    return series.map(tuple) if kind in NESTED_KINDS else series
 
 
 def normalise_texts(series: pd.Series) -> pd.Series:
@@ -144,3 +155,41 @@ def _as_list(value: object) -> list[str] | None:
         if isinstance(parsed, list):
             return [str(item) for item in parsed]
     return text.split()
+
+
+def _json_list(value: object) -> list | None:
+    """A list as it is, or one written into a cell as JSON; None for anything else."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return list(value)
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+        return parsed if isinstance(parsed, list) else None
+    return None
+
+
+def _answer_texts(value: object) -> list[str]:
+    """Reference answers: a list (or JSON list) of texts, or one answer in a plain cell; a blank cell is no
+    answer. Texts are kept exactly as written: they are found in the context by their characters."""
+    listed = _json_list(value)
+    if listed is not None:
+        return [str(item) for item in listed if not is_missing(item) and str(item).strip()]
+    return [] if is_missing(value) or not str(value).strip() else [str(value)]
+
+
+def _answer_starts(value: object) -> list[int]:
+    """Character offsets of the answers: a list (or JSON list) of numbers, or one number; blanks, -1 (SQuAD v2's
+    "no answer") and anything that is not a whole number become -1, which means "find the answer by its text"."""
+    listed = _json_list(value)
+    items = listed if listed is not None else ([] if is_missing(value) or not str(value).strip() else [value])
+    return [_offset(item) for item in items]
+
+
+def _offset(item: object) -> int:
+    try:
+        number = float(item)
+    except (TypeError, ValueError):
+        return -1
+    return int(number) if np.isfinite(number) and number.is_integer() and number >= 0 else -1

@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from engine.config import DataConfig
 from engine.data.columns import require_plain
-from engine.data.kinds import LIST_KINDS, TEXT_KINDS, DataPlan, empty, hashable, normalise
+from engine.data.kinds import NESTED_KINDS, TEXT_KINDS, DataPlan, empty, hashable, normalise
 from engine.data.loading import display_name, read_table
 from engine.data.table import ReadOptions
 from engine.errors import DataError
@@ -50,6 +50,13 @@ register_messages({
                           "清洗后只剩 {rows} 行，按这些比例不够划分出训练、验证和测试集；至少需要 {needed} 行。"
                           "请添加更多数据，或调低验证集和测试集比例。"),
     "data.part_test": ("test", "测试"),
+    "data.split_grouped": ("Rows that share their '{column}' are kept in one split, so {part} scores come from "
+                           "'{column}' values training never saw.",
+                           "“{column}”相同的行放在同一个划分里，因此{part}分数来自训练时没见过的“{column}”。"),
+    "data.split_group_few": ("The {part} split is random, not by '{column}': only {groups} different values, too "
+                             "few to hold some out whole. The same '{column}' may appear in training and {part}.",
+                             "{part}集按随机划分，而不是按“{column}”：只有 {groups} 个不同的值，太少，无法整组留出。"
+                             "同一个“{column}”可能同时出现在训练集和{part}集中。"),
     "data.part_validation": ("validation", "验证"),
     "data.split_random": ("The {part} split is random, not stratified, because {reason}; label shares may differ "
                           "between splits.",
@@ -120,7 +127,7 @@ def require_usable(df: pd.DataFrame, plan: DataPlan, where: Message | None = Non
     """Every role's column exists, and columns of plain kinds hold plain values (not lists or nested objects)."""
     require_columns(df, plan.columns, where)
     for role in plan.roles:
-        if role.kind not in LIST_KINDS:
+        if role.kind not in NESTED_KINDS:
             require_plain(df, role.column, role.description)
 
 
@@ -223,10 +230,33 @@ def _split_off(df: pd.DataFrame, label_column: str | None, size: int, seed: int,
     return rest, held
 
 
+def _split_off_groups(df: pd.DataFrame, group: str, size: int, seed: int, part: str,
+                      notes: list[Message]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split whole groups (rows with the same `group` value) off `df` until at least `size` rows are held out;
+    returns (rest, held_out). With fewer than 3 groups nothing whole can be held out and kept: a random split,
+    with a note."""
+    if size == 0:
+        return df, df.iloc[0:0]
+    keys = pd.unique(df[group].map(str))
+    if len(keys) < 3:
+        notes.append(Message("data.split_group_few", {"part": Message(f"data.part_{part}"), "column": group,
+                                                      "groups": len(keys)}))
+        return tuple(train_test_split(df, test_size=size, random_state=seed, shuffle=True))  # type: ignore
+    sizes = df[group].map(str).value_counts()
+    chosen, held = [], 0
+    for key in np.random.default_rng(seed).permutation(keys):
+        if held >= size or len(chosen) == len(keys) - 1:  # training keeps at least one group
+            break
+        chosen.append(key)
+        held += int(sizes[key])
+    inside = df[group].map(str).isin(set(chosen))
+    return df[~inside], df[inside]
+
+
 def split_frame(df: pd.DataFrame, label_column: str | None, validation_ratio: float, test_ratio: float, seed: int,
-                stratify: bool = True) -> Splits:
+                stratify: bool = True, group: str | None = None) -> Splits:
     """Hold out validation and test rows (sizes relative to all rows), keeping the label column's shares when
-    there is one and it is possible."""
+    there is one and it is possible, or whole groups of rows when `group` names a column."""
     if label_column is not None:
         require_columns(df, [label_column])
     if validation_ratio < 0 or test_ratio < 0 or validation_ratio + test_ratio >= 1:
@@ -237,8 +267,15 @@ def split_frame(df: pd.DataFrame, label_column: str | None, validation_ratio: fl
     if rows - n_validation - n_test < 1:
         raise DataError("data.too_few_rows", rows=rows, needed=_rows_needed(validation_ratio, test_ratio))
     notes: list[Message] = []
-    rest, test = _split_off(df, label_column, n_test, seed, stratify, "test", notes)
-    train, validation = _split_off(rest, label_column, n_validation, seed, stratify, "validation", notes)
+    if group is not None:
+        rest, test = _split_off_groups(df, group, n_test, seed, "test", notes)
+        train, validation = _split_off_groups(rest, group, n_validation, seed, "validation", notes)
+        if len(validation) or len(test):
+            notes.insert(0, Message("data.split_grouped", {"column": group, "part": Message(
+                "data.part_test" if len(test) else "data.part_validation")}))
+    else:
+        rest, test = _split_off(df, label_column, n_test, seed, stratify, "test", notes)
+        train, validation = _split_off(rest, label_column, n_validation, seed, stratify, "validation", notes)
     return Splits(train=train.reset_index(drop=True), validation=validation.reset_index(drop=True),
                   test=test.reset_index(drop=True), notes=notes)
 
@@ -282,7 +319,7 @@ def load_splits(cfg: DataConfig, plan: DataPlan, uploads_dir: str | Path | None 
         given["test"] = _load_clean(cfg.test_file, cfg, plan, "test", uploads_dir)[:2]
     splits = split_frame(train, plan.stratify,
                          0.0 if "validation" in given else cfg.validation_ratio,
-                         0.0 if "test" in given else cfg.test_ratio, cfg.split_seed, cfg.stratify)
+                         0.0 if "test" in given else cfg.test_ratio, cfg.split_seed, cfg.stratify, plan.group)
     for part, (frame, _) in given.items():
         setattr(splits, part, frame.reset_index(drop=True))
     splits.notes += _overlap_notes(splits, plan, list(given))

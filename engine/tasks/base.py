@@ -158,6 +158,13 @@ class Task(ABC):
         to let the general readers read the file. `name` is what messages call the file."""
         return None
 
+    def inspect_notes(self, frame: "pd.DataFrame", plan: "DataPlan", tokenizer: Any,
+                      cfg: "RunConfig") -> list[Message]:
+        """What only the task can tell about a file on the Data tab (question answering: answers that are not
+        where the file says, contexts longer than a window), beside the general inspection. `plan` maps every
+        role to a column of `frame` (guessed where the user has not chosen); `tokenizer` may be None."""
+        return []
+
     # -- before training ----------------------------------------------------------------------------------
     def option(self, cfg: "RunConfig", name: str) -> Any:
         """The config's value of one of this task's options, or its default."""
