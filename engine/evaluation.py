@@ -44,7 +44,7 @@ register_messages({
 class Column:
     key: str
     label: dict[str, str]      # the column's name in every language
-    kind: str = "text"         # text (wraps), number, label
+    kind: str = "text"         # text (wraps), marked (text as Markdown: spans marked in it), number, label
 
 
 @dataclass
