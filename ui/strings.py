@@ -307,6 +307,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "entities_found": ("{count} entities found", "找到 {count} 个实体"),
     "no_answer": ("no answer in the text", "文中没有答案"),
     "answer": ("answer", "答案"),
+    "other_answers": ("Next best", "其他候选"),
+    "batch_shared_inputs": ("Each line fills the first box above; the other boxes' text (a context, say) goes with "
+                            "every line.", "每一行填入上面的第一个输入框；其他输入框中的内容（例如上下文）用于每一行。"),
     "col_probability": ("p({label})", "概率（{label}）"),
     "unexpected_error": ("Something went wrong ({kind}). Details are in the server log.",
                          "出了点问题（{kind}）。详情请看服务器日志。"),

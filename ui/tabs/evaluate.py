@@ -19,6 +19,7 @@ from ui.events import on_change
 
 METRIC_COLUMNS = {"metric": "col_metric", "value": "col_value"}
 FIGURE_SLOTS, TABLE_SLOTS = 2, 3   # the most a task's report holds
+WRAPPED_KINDS = ("text", "marked")   # report column kinds that share the text room
 TEXT_SHARE = 60                     # per cent of a table's width for its text column, which wraps
 
 
@@ -93,11 +94,13 @@ def _table_update(table: Table, lang: str) -> Any:
     """A report's table under its title, its columns named in `lang`; a text column gets the room to wrap."""
     frame = pd.DataFrame(table.rows, columns=[c.key for c in table.columns])
     frame.columns = [pick_text(c.label, lang) for c in table.columns]
-    texts = sum(1 for c in table.columns if c.kind == "text")
-    others = len(table.columns) - texts
+    wide = [c.kind in WRAPPED_KINDS for c in table.columns]
+    texts, others = sum(wide), len(wide) - sum(wide)
     share = (100 - TEXT_SHARE) / others if texts and others else 100 / max(len(table.columns), 1)
-    widths = [f"{TEXT_SHARE / texts if c.kind == 'text' else share:.0f}%" for c in table.columns] if texts else None
-    return gr.update(value=frame, label=pick_text(table.title, lang), visible=True, column_widths=widths)
+    widths = [f"{TEXT_SHARE / texts if is_text else share:.0f}%" for is_text in wide] if texts else None
+    types = ["markdown" if c.kind == "marked" else "number" if c.kind == "number" else "str" for c in table.columns]
+    return gr.update(value=frame, label=pick_text(table.title, lang), visible=True, column_widths=widths,
+                     datatype=types)
 
 
 def summary_markdown(report: EvalReport, lang: str) -> str:

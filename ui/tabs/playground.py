@@ -52,7 +52,7 @@ def build(ctx: Context) -> PlaygroundTab:
     run = tr.bind(gr.Dropdown(choices=[], value=None, elem_id="playground-run"), "run")
     with gr.Row():
         with gr.Column():
-            inputs = [gr.Textbox(lines=3, max_length=20_000, visible=i == 0, elem_id=f"playground-input-{i}",
+            inputs = [gr.Textbox(lines=3, max_length=100_000, visible=i == 0, elem_id=f"playground-input-{i}",
                                  label=words("input_text", "en")) for i in range(shaped.INPUT_SLOTS)]
             predict = tr.bind(gr.Button(variant="primary"), "predict", attr="value")
         with gr.Column():
@@ -75,12 +75,12 @@ def build(ctx: Context) -> PlaygroundTab:
 
 def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
     views = [*tab.tuned.widgets, *tab.base.widgets, tab.base_note]
-    on_change([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state], tab.inputs,
-              show_progress="hidden")
+    on_change([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state],
+              [*tab.inputs, tab.batch_text], show_progress="hidden")
     gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx), [tab.run, ctx.state, *tab.inputs],
           tab.predicted)
     on_change(tab.predicted.change, guarded(comparison), [tab.predicted, ctx.state], views, show_progress="hidden")
-    tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state],
+    tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state, *tab.inputs],
                             [tab.batch_predicted, tab.batch_download, tab.batch_download_jsonl])
     on_change(tab.batch_predicted.change, guarded(predictions_shown), [tab.batch_predicted, ctx.state],
               tab.batch_table, show_progress="hidden")
@@ -92,13 +92,15 @@ def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
 def _shaper(ctx: Context) -> Any:
     @guarded
     def shape(run_id: str, session: dict) -> list[Any]:
-        """One box per input role of the run's task, named for it; the rest hidden."""
+        """One box per input role of the run's task, named for it, the rest hidden; the batch box says how lines
+        and the other boxes combine when the task reads several inputs."""
         if not run_id:  # the one box the page opens with, named in the page's language
             return [gr.update(label=words("input_text", session["lang"])),
-                    *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS))]
+                    *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS)), gr.update(info=None)]
         roles = get_task(ctx.studio.config(run_id, session["owner"]).task).input_roles
-        return [gr.update(label=sentence_case(str(localize(roles[i].description, session["lang"]))), visible=True)
-                if i < len(roles) else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]
+        boxes = [gr.update(label=sentence_case(str(localize(roles[i].description, session["lang"]))), visible=True)
+                 if i < len(roles) else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]
+        return [*boxes, gr.update(info=words("batch_shared_inputs", session["lang"]) if len(roles) > 1 else None)]
     return shape
 
 
@@ -143,14 +145,16 @@ def predictions_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def _batch(ctx: Context) -> Any:
     @guarded
-    def predict_many(run_id: str, lines: str, path: str | None, session: dict) -> tuple:
+    def predict_many(run_id: str, lines: str, path: str | None, session: dict, *boxes: str) -> tuple:
         _require_run(ctx, run_id, session)
         owner = session["owner"]
         if path:
             table = ctx.studio.predict_table(run_id, owner, ctx.studio.keep_upload(path, owner))
-        else:  # one input per line, for the task's first input role
+        else:  # one input per line for the task's first input role; the other boxes go with every line
             texts = [line.strip() for line in (lines or "").splitlines() if line.strip()]
-            table = ctx.studio.predict_lines(run_id, owner, texts)
+            roles = get_task(ctx.studio.config(run_id, owner).task).input_roles
+            shared = {role.name: value for role, value in zip(roles[1:], boxes[1:])}
+            table = ctx.studio.predict_lines(run_id, owner, texts, shared)
         # The download keeps the engine's column names, which scripts read; the page shows them translated.
         csv, jsonl = ctx.studio.save_predictions(run_id, owner, table)
         return table, gr.update(value=str(csv), visible=True), gr.update(value=str(jsonl), visible=True)
