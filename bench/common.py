@@ -89,7 +89,7 @@ def sst2_config(sample: Sst2Sample, train: Any, method: Any = None) -> Any:
     from engine.config import DataConfig, MethodConfig, ModelConfig, RunConfig
 
     data = DataConfig(train_file=str(sample.train_file), validation_file=str(sample.dev_file),
-                      test_file=str(sample.dev_file), text_column=TEXT, label_column=LABEL)
+                      test_file=str(sample.dev_file), columns={"text": TEXT, "label": LABEL})
     return RunConfig(task="text_classification", name="bench", data=data,
                      model=ModelConfig(name_or_path=MODEL, max_length=128),
                      method=method or MethodConfig(), train=train)

@@ -74,7 +74,7 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def measure(path: Path, runs: Path) -> dict[str, Any]:
-    from engine.config import DataConfig
+    from engine.config import DataConfig, ModelConfig, RunConfig
     from engine.data.cache import TABLES
     from engine.studio import Studio
 
@@ -87,10 +87,11 @@ def measure(path: Path, runs: Path) -> dict[str, Any]:
     TABLES.clear()
 
     def summary() -> None:  # what the Data tab runs for a fresh upload
-        shown = studio.preview(ref)
-        studio.inspect(ref, shown.text_column, shown.label_column, model_spec=MODEL, max_length=128)
-        studio.split_summary(DataConfig(train_file=ref, text_column=shown.text_column,
-                                        label_column=shown.label_column))
+        shown = studio.preview(RunConfig(data=DataConfig(train_file=ref)))
+        cfg = RunConfig(data=DataConfig(train_file=ref, columns=shown.guesses),
+                        model=ModelConfig(name_or_path=MODEL, max_length=128))
+        studio.inspect(cfg)
+        studio.split_summary(cfg)
 
     _, summary_s = timed(summary)
     return {"file": path.name, "rows": len(table.frame), "mb": path.stat().st_size / 1024**2,
