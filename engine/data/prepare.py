@@ -50,9 +50,9 @@ register_messages({
                           "清洗后只剩 {rows} 行，按这些比例不够划分出训练、验证和测试集；至少需要 {needed} 行。"
                           "请添加更多数据，或调低验证集和测试集比例。"),
     "data.part_test": ("test", "测试"),
-    "data.split_grouped": ("Rows that share their '{column}' are kept in one split, so {part} scores come from "
-                           "'{column}' values training never saw.",
-                           "“{column}”相同的行放在同一个划分里，因此{part}分数来自训练时没见过的“{column}”。"),
+    "data.split_grouped": ("The {part} split holds whole groups of rows that share their '{column}': none of its "
+                           "'{column}' values is seen in training.",
+                           "{part}集由“{column}”相同的整组行构成：其中的“{column}”在训练中都没有出现过。"),
     "data.split_group_few": ("The {part} split is random, not by '{column}': only {groups} different values, too "
                              "few to hold some out whole. The same '{column}' may appear in training and {part}.",
                              "{part}集按随机划分，而不是按“{column}”：只有 {groups} 个不同的值，太少，无法整组留出。"
@@ -250,6 +250,7 @@ def _split_off_groups(df: pd.DataFrame, group: str, size: int, seed: int, part: 
         chosen.append(key)
         held += int(sizes[key])
     inside = df[group].map(str).isin(set(chosen))
+    notes.append(Message("data.split_grouped", {"column": group, "part": Message(f"data.part_{part}")}))
     return df[~inside], df[inside]
 
 
@@ -270,9 +271,6 @@ def split_frame(df: pd.DataFrame, label_column: str | None, validation_ratio: fl
     if group is not None:
         rest, test = _split_off_groups(df, group, n_test, seed, "test", notes)
         train, validation = _split_off_groups(rest, group, n_validation, seed, "validation", notes)
-        if len(validation) or len(test):
-            notes.insert(0, Message("data.split_grouped", {"column": group, "part": Message(
-                "data.part_test" if len(test) else "data.part_validation")}))
     else:
         rest, test = _split_off(df, label_column, n_test, seed, stratify, "test", notes)
         train, validation = _split_off(rest, label_column, n_validation, seed, stratify, "validation", notes)

@@ -136,7 +136,16 @@ def test_questions_about_one_context_stay_in_one_split(task: Any, tmp_path: Path
     prepared = load_splits(cfg.data, task.data_plan(cfg))
     parts = [set(getattr(prepared.splits, part)["context"]) for part in ("train", "validation", "test")]
     assert all(parts) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
-    assert "kept in one split" in prepared.summary()["notes"][0].text("en")
+    assert [note.text("en")[:20] for note in prepared.summary()["notes"][:2]] == ["The test split holds", "The validation split"]
+
+
+def test_too_few_contexts_to_hold_out_whole_are_split_at_random_and_said_so() -> None:
+    from engine.data.prepare import split_frame
+
+    frame = pd.DataFrame({"context": ["one"] * 10 + ["two"] * 10, "question": [f"q{i}" for i in range(20)]})
+    splits = split_frame(frame, None, 0.2, 0.2, seed=0, group="context")
+    assert len(splits.validation) == len(splits.test) == 4 and len(splits.train) == 12
+    assert all("only 2 different values" in note.text("en") for note in splits.notes) and len(splits.notes) == 2
 
 
 # -- windows -----------------------------------------------------------------------------------------------------

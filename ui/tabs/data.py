@@ -287,8 +287,10 @@ def _inspector(ctx: Context) -> Any:
             rejected = ctx.studio.rejected_rows(source, owner, ReadOptions.of(cfg.data), lang) \
                 if report.rejected_rows else None
         except EngineError as exc:  # said in place: the previous dataset's summary must not stay
-            return f"⚠️ {literal(exc.localized(lang))}", None, None, gr.update(value=None, visible=False), False
-        return (summary_markdown(report, lang), charts.target_figure(report.target, lang),
+            return f"⚠️ {literal(exc.localized(lang))}", gr.update(value=None, visible=True), None, \
+                gr.update(value=None, visible=False), False
+        target = charts.target_figure(report.target, lang)  # none for a task that learns spans of its inputs
+        return (summary_markdown(report, lang), gr.update(value=target, visible=target is not None),
                 charts.input_figure(report.text_input, lang),
                 gr.update(value=str(rejected), visible=True) if rejected else gr.update(value=None, visible=False),
                 gr.skip())

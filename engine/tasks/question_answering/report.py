@@ -105,7 +105,7 @@ def worst_table(questions: Sequence[str], contexts: Sequence[str], references: S
             for i in order]
     return table("worst", "qa.worst",
                  [column("question", "qa.question"), column("context", "qa.context", "marked"),
-                  column("reference", "qa.reference"), column("predicted", "qa.predicted"),
+                  column("reference", "qa.reference", "label"), column("predicted", "qa.predicted", "label"),
                   column("f1", "evaluation.f1", "number")], rows)
 
 
