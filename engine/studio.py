@@ -345,7 +345,7 @@ class Studio:
         """Predictions for texts typed one per line, each the run's first input, one row each; `shared` fills the
         other input roles for every line (many questions about one context)."""
         predictor = self.predictor(run_id, owner)
-        inputs = [{**(shared or {}), **predictor.as_input(text)} for text in texts]
+        inputs = [{**predictor.as_input(text), **(shared or {})} for text in texts]
         return prediction_table(inputs, predictor.predict(inputs), predictor.task.output_kind)
 
     def merge(self, run_id: str, owner: str = LOCAL_OWNER) -> Path:

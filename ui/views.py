@@ -55,7 +55,7 @@ def shown(kind: str, prediction: dict | None, who: str, lang: str) -> list[Any]:
                 gr.update(value=segments(prediction["text"], prediction["spans"]), visible=True), hidden]
     if kind == "answer":
         answer = prediction["answer"] or text("no_answer", lang)
-        others = "; ".join(f"{other['answer']} · {other['score']:.1%}" for other in prediction.get("alternatives", []))
+        others = "".join(f"\n- {other['answer']} · {other['score']:.1%}" for other in prediction.get("alternatives", []))
         verdict = f"### {who}{colon}**{answer}** · {prediction['score']:.1%}"
         return [verdict + (f"\n\n{text('other_answers', lang)}{colon}{others}" if others else ""), hidden,
                 gr.update(value=segments(prediction["context"], [{**prediction, "label": text("answer", lang)}]

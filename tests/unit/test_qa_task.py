@@ -230,6 +230,13 @@ def test_a_short_run_on_the_demo_trains_reports_and_answers_a_long_document(tmp_
     document = " ".join(f"Sentence {i} is filler." for i in range(200)) + " " + CONTEXT
     (answer,) = Predictor.from_run(record.run_dir).predict([{"question": "Who built it?", "context": document}])
     assert answer["context"] == document and document[answer["start"]:answer["end"]] == answer["answer"]
+    # Batch mode: questions one per line about one context typed once.
+    from engine.studio import Studio
+
+    table = Studio(tmp_path / "runs").predict_lines(record.id, "local", ["Who built it?", "When was it built?"],
+                                                   {"context": CONTEXT})
+    assert list(table.columns) == ["question", "context", "answer", "score", "start", "end"]
+    assert all(CONTEXT[row.start:row.end] == row.answer for row in table.itertuples())
 
 
 def test_the_example_config_sets_the_options_it_documents(task: Any) -> None:

@@ -25,7 +25,7 @@ from ui.views import OutputView, output_view, shown
 PREDICTION_COLUMNS = {"text": "col_text", "label": "col_predicted", "confidence": "col_confidence",
                       "value": "col_value", "entities": "col_entities", "answer": "col_answer", "score": "col_score",
                       "generated": "col_generated", "tokens": "col_sentence", "spans": "col_spans",
-                      "start": "col_start", "end": "col_end"}
+                      "start": "col_start", "end": "col_end", "question": "col_question", "context": "col_context"}
 
 
 @dataclass
