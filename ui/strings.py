@@ -310,6 +310,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_answer": ("no answer in the text", "文中没有答案"),
     "answer": ("answer", "答案"),
     "other_answers": ("Next best", "其他候选"),
+    "load_document": ("📄 Load a text file into “{box}”", "📄 把文本文件载入“{box}”"),
     "batch_shared_inputs": ("Each line fills the first box above; the other boxes' text (a context, say) goes with "
                             "every line.", "每一行填入上面的第一个输入框；其他输入框中的内容（例如上下文）用于每一行。"),
     "col_probability": ("p({label})", "概率（{label}）"),

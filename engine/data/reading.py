@@ -49,6 +49,13 @@ register_messages({
                              "but its lines split evenly at {other}. Choose {other} as the separator.",
                              "按 {used} 分隔时，“{name}”中没有一行的字段数与表头相同，但按 {other} 分隔时各行整齐。"
                              "请把分隔符设为 {other}。"),
+    "data.not_a_text_file": ("'{name}' is {kind}, not a text file. Choose a plain text file (.txt or .md).",
+                             "“{name}”是{kind}，不是文本文件。请选择纯文本文件（.txt 或 .md）。"),
+    "data.document_binary": ("'{name}' holds binary data, not text. Choose a plain text file (.txt or .md).",
+                              "“{name}”里是二进制数据，不是文本。请选择纯文本文件（.txt 或 .md）。"),
+    "data.document_too_long": ("'{name}' holds {length:,} characters; a box takes at most {limit:,}. Load a shorter "
+                               "part of it.", "“{name}”有 {length:,} 个字符；一个输入框最多容纳 {limit:,} 个。"
+                               "请载入其中较短的一部分。"),
     "data.sheet_chosen": ("The workbook has {count} sheets ({sheets}); sheet '{sheet}', the first with data, was "
                           "read.",
                           "该工作簿有 {count} 个工作表（{sheets}）；读取的是第一个有数据的工作表“{sheet}”。"),
@@ -85,6 +92,26 @@ def read_file(path: Path, name: str, options: ReadOptions = ReadOptions(),
             table.notes.append(Message("data.read_as_text", {"name": name, "extension": extension}))
     table.encoding, table.encoding_detected = decoded.encoding, decoded.detected
     return table
+
+
+def read_document(path: Path, name: str, limit: int) -> str:
+    """The text of a plain text file (a document to ask questions about), decoded with the detected encoding;
+    a file that is not text is named for what it is, and one longer than `limit` characters is refused."""
+    raw = Path(path).read_bytes()
+    head = raw[:HEAD_BYTES]
+    kind = identify(head)
+    if kind is not None:
+        raise DataError("data.not_a_text_file", name=name, kind=Message(f"data.kind.{kind}"))
+    if b"\x00" in head and not is_wide_unicode(head):
+        raise DataError("data.document_binary", name=name)
+    text = decode(raw, name).text
+    if control_share(text) > CONTROL_SHARE:
+        raise DataError("data.document_binary", name=name)
+    if not text.strip():
+        raise DataError("data.blank_file", name=name)
+    if len(text) > limit:
+        raise DataError("data.document_too_long", name=name, length=len(text), limit=limit)
+    return text
 
 
 def _read_binary(path: Path, name: str, kind: str, extension: str) -> LoadedTable:

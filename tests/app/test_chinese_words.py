@@ -135,8 +135,9 @@ def test_every_task_option_is_named_and_explained_in_chinese(task: str) -> None:
 
 def test_the_playgrounds_box_is_named_in_chinese_before_any_run() -> None:
     shape = playground._shaper(SimpleNamespace())
-    box, *rest, batch = shape("", {"lang": "zh", "owner": "someone"})
+    box, *rest, batch, document = shape("", {"lang": "zh", "owner": "someone"})
     assert box["label"] == "文本" and all(update == gr.skip() for update in rest) and batch["info"] is None
+    assert document["label"] == "📄 把文本文件载入“文本”"
 
 
 def test_predictions_are_named_in_chinese() -> None:

@@ -42,6 +42,7 @@ def test_question_answering_from_an_upload_to_an_answer_in_a_long_document(page:
                                                                            tiny_model: str) -> None:
     # 1 · Data: the SQuAD file is read as questions, its columns found, its answers checked.
     choose(page, "Task", "Question answering (extractive)")
+    expect(page.locator("#data-summary")).to_contain_text("read as SQuAD JSON: 36 articles")  # the task's demo
     upload_input(page, "upload a table").set_input_files(str(write_squad(tmp_path / "markets.json")))
     expect(page.get_by_label("Dataset in use")).to_have_value("markets.json")
     expect(page.get_by_label(QUESTION_SLOT)).to_have_value("question")
@@ -76,13 +77,21 @@ def test_question_answering_from_an_upload_to_an_answer_in_a_long_document(page:
     expect(worst).to_contain_text("Worst answers")
     expect(worst.locator("mark:visible").first).to_be_visible()
 
-    # 6 · Playground: a question about a long document; the answer is marked inside it, with the next best.
+    # 6 · Playground: a question about a long document loaded from a text file; the answer is marked inside it,
+    # with the next best.
     go_to(page, "6 · Playground")
     expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
     document = " ".join(f"Line {n} of the town report is routine." for n in range(120)) + " The market in " \
         "Corran was founded by Mayor Ada Quill."
+    report = tmp_path / "town-report.txt"
+    report.write_text(document, encoding="utf-8")
+    load = page.locator("#playground-document")
+    expect(load).to_contain_text(f"Load a text file into “{CONTEXT_INPUT}”")
+    with page.expect_file_chooser() as chooser:
+        load.click()
+    chooser.value.set_files(str(report))
+    expect(page.get_by_label(CONTEXT_INPUT, exact=True)).to_have_value(document)
     page.get_by_label(QUESTION_INPUT, exact=True).fill("Who founded the market in Corran?")
-    page.get_by_label(CONTEXT_INPUT, exact=True).fill(document)
     page.get_by_role("button", name="Predict", exact=True).click()
     verdict = page.locator("#tuned-prediction")
     expect(verdict).to_contain_text(re.compile(r"Fine-tuned: .+ · \d+\.\d%"), timeout=60_000)

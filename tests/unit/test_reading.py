@@ -322,3 +322,27 @@ def test_progress_is_reported_while_reading(tmp_path: Path) -> None:
     seen: list[float] = []
     read_table(write_lines(tmp_path / "big.csv", lines), progress=seen.append)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 2 and seen == sorted(seen)
+
+
+def test_a_document_is_read_as_text_in_its_encoding_or_refused_by_name(tmp_path: Path) -> None:
+    from engine.data.reading import read_document
+
+    gbk = tmp_path / "报告.txt"
+    gbk.write_bytes("图书馆建于1921年，由安娜出资建造。\n第二段。".encode("gbk"))
+    assert read_document(gbk, gbk.name, 1000) == "图书馆建于1921年，由安娜出资建造。\n第二段。"
+    png = tmp_path / "scan.txt"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(DataError, match="'scan.txt' is a PNG image, not a text file"):
+        read_document(png, png.name, 1000)
+    binary = tmp_path / "data.txt"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataError, match="holds binary data"):
+        read_document(binary, binary.name, 1000)
+    long = tmp_path / "long.txt"
+    long.write_text("a" * 1001, encoding="utf-8")
+    with pytest.raises(DataError, match="holds 1,001 characters; a box takes at most 1,000"):
+        read_document(long, long.name, 1000)
+    blank = tmp_path / "blank.txt"
+    blank.write_text(" \n\n", encoding="utf-8")
+    with pytest.raises(DataError, match="only blank space"):
+        read_document(blank, blank.name, 1000)

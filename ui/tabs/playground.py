@@ -6,11 +6,13 @@ output kind (ui.views), so the tab works for every task without knowing it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
+from engine.data.reading import read_document
 from engine.messages import localize
 from engine.tasks import get_task
 from ui import shaped
@@ -22,6 +24,7 @@ from ui.views import OutputView, output_view, shown
 
 # The predictions table's columns, by their names on screen: the text input, then the prediction's own columns;
 # each label's probability is p(label).
+DOCUMENT_CHARS = 100_000  # the most an input box takes: a long document, read by the model in windows
 PREDICTION_COLUMNS = {"text": "col_text", "label": "col_predicted", "confidence": "col_confidence",
                       "value": "col_value", "entities": "col_entities", "answer": "col_answer", "score": "col_score",
                       "generated": "col_generated", "tokens": "col_sentence", "spans": "col_spans",
@@ -32,6 +35,7 @@ PREDICTION_COLUMNS = {"text": "col_text", "label": "col_predicted", "confidence"
 class PlaygroundTab:
     run: gr.Dropdown
     inputs: list[gr.Textbox]      # one per input role of the run's task (ui.shaped.INPUT_SLOTS)
+    document: gr.UploadButton     # fills the last input box from a text file (a context to ask about)
     predict: gr.Button
     tuned: OutputView
     base: OutputView
@@ -52,8 +56,11 @@ def build(ctx: Context) -> PlaygroundTab:
     run = tr.bind(gr.Dropdown(choices=[], value=None, elem_id="playground-run"), "run")
     with gr.Row():
         with gr.Column():
-            inputs = [gr.Textbox(lines=3, max_length=100_000, visible=i == 0, elem_id=f"playground-input-{i}",
+            inputs = [gr.Textbox(lines=3, max_length=DOCUMENT_CHARS, visible=i == 0, elem_id=f"playground-input-{i}",
                                  label=words("input_text", "en")) for i in range(shaped.INPUT_SLOTS)]
+            document = gr.UploadButton(words("load_document", "en").format(box=words("input_text", "en")),
+                                       file_types=[".txt", ".md"], type="filepath", size="sm",
+                                       elem_id="playground-document")
             predict = tr.bind(gr.Button(variant="primary"), "predict", attr="value")
         with gr.Column():
             tuned = output_view("tuned")
@@ -69,14 +76,15 @@ def build(ctx: Context) -> PlaygroundTab:
         with gr.Row():
             batch_download = tr.bind(gr.DownloadButton(visible=False), "download_csv", attr="label")
             batch_download_jsonl = tr.bind(gr.DownloadButton(visible=False), "download_jsonl", attr="label")
-    return PlaygroundTab(run, inputs, predict, tuned, base, base_note, batch_text, batch_file, batch_predict,
+    return PlaygroundTab(run, inputs, document, predict, tuned, base, base_note, batch_text, batch_file, batch_predict,
                          batch_table, batch_download, batch_download_jsonl, gr.State(None), gr.State(None))
 
 
 def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
     views = [*tab.tuned.widgets, *tab.base.widgets, tab.base_note]
     on_change([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state],
-              [*tab.inputs, tab.batch_text], show_progress="hidden")
+              [*tab.inputs, tab.batch_text, tab.document], show_progress="hidden")
+    tab.document.upload(_document_loader(ctx), [tab.document, tab.run, ctx.state], tab.inputs)
     gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx), [tab.run, ctx.state, *tab.inputs],
           tab.predicted)
     on_change(tab.predicted.change, guarded(comparison), [tab.predicted, ctx.state], views, show_progress="hidden")
@@ -94,14 +102,28 @@ def _shaper(ctx: Context) -> Any:
     def shape(run_id: str, session: dict) -> list[Any]:
         """One box per input role of the run's task, named for it, the rest hidden; the batch box says how lines
         and the other boxes combine when the task reads several inputs."""
+        lang = session["lang"]
         if not run_id:  # the one box the page opens with, named in the page's language
-            return [gr.update(label=words("input_text", session["lang"])),
-                    *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS)), gr.update(info=None)]
+            return [gr.update(label=words("input_text", lang)), *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS)),
+                    gr.update(info=None), gr.update(label=words("load_document", lang).format(
+                        box=words("input_text", lang)))]
         roles = get_task(ctx.studio.config(run_id, session["owner"]).task).input_roles
-        boxes = [gr.update(label=sentence_case(str(localize(roles[i].description, session["lang"]))), visible=True)
-                 if i < len(roles) else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]
-        return [*boxes, gr.update(info=words("batch_shared_inputs", session["lang"]) if len(roles) > 1 else None)]
+        names = [sentence_case(str(localize(role.description, lang))) for role in roles]
+        boxes = [gr.update(label=names[i], visible=True) if i < len(roles) else gr.update(visible=False, value="")
+                 for i in range(shaped.INPUT_SLOTS)]
+        return [*boxes, gr.update(info=words("batch_shared_inputs", lang) if len(roles) > 1 else None),
+                gr.update(label=words("load_document", lang).format(box=names[-1]))]
     return shape
+
+
+def _document_loader(ctx: Context) -> Any:
+    @guarded
+    def load(path: str | None, run_id: str, session: dict) -> list[Any]:
+        """The text file's text in the last input box of the run's task (the one box before any run)."""
+        count = len(get_task(ctx.studio.config(run_id, session["owner"]).task).input_roles) if run_id else 1
+        text = read_document(Path(path), Path(path).name, DOCUMENT_CHARS) if path else ""
+        return [gr.update(value=text) if i == count - 1 else gr.skip() for i in range(shaped.INPUT_SLOTS)]
+    return load
 
 
 def _require_run(ctx: Context, run_id: str, session: dict) -> None:
