@@ -195,8 +195,10 @@ class QuestionAnswering(Task):
         return Dataset.from_dict(windows)
 
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
+        """Pads on the right whatever the tokenizer's habit: answer positions count tokens from the left."""
         from transformers import DataCollatorWithPadding
 
+        tokenizer.padding_side = "right"
         if cfg.train.padding == "max_length":
             return DataCollatorWithPadding(tokenizer, padding="max_length", max_length=cfg.model.max_length)
         return DataCollatorWithPadding(tokenizer)

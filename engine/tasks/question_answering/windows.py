@@ -129,7 +129,7 @@ def window_scores(model: Any, tokenizer: Any, windows: dict[str, list],
     for first in range(0, count, batch_size):
         chosen = order[first:first + batch_size]
         batch = tokenizer.pad([{key: windows[key][index] for key in names} for index in chosen],
-                              return_tensors="pt").to(device)
+                              padding_side="right", return_tensors="pt").to(device)  # offsets count from the left
         with torch.no_grad():
             output = model(**batch)
         for row, index in enumerate(chosen):
