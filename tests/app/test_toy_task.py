@@ -73,8 +73,9 @@ def test_the_toy_task_is_offered_trained_reported_and_predicted_through_the_app(
     figures, tables = shown[2:2 + evaluate.FIGURE_SLOTS], shown[2 + evaluate.FIGURE_SLOTS:-2]
     assert figures[0]["visible"] and figures[0]["value"].layout.title.text == "Predicted moods"
     assert [t["label"] for t in tables if t["visible"]] == ["Every sentence"]
-    boxes = playground._shaper(page)(run_id, session)
+    *boxes, _, document = playground._shaper(page)(run_id, session)
     assert [box["label"] for box in boxes if box["visible"]] == ["The sentence"]
+    assert document["label"] == "📄 Load a text file into “The sentence”"
 
     (prediction,) = client.predict(run_id, [{"sentence": "one two"}], api_name="/predict")
     assert prediction["label"] in toy_task.MOODS and set(prediction["probs"]) == set(toy_task.MOODS)

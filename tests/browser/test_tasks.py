@@ -3,6 +3,7 @@ slots named for its roles, its own demo, its report's figures and tables, its in
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ TOKENS_INPUT = "The words of each sentence (characters, for Chinese)"
 # Text regression's roles.
 SCORED_SLOT, NUMBER_SLOT = "Column with the text to score", "Column with the number for each text"
 SCORED_INPUT = "The text to score"
+# Question answering's roles.
+QUESTION_SLOT, CONTEXT_SLOT = "Column with the question", "Column with the text that holds the answer (the context)"
+QUESTION_INPUT, CONTEXT_INPUT = "The question", "The text that holds the answer (the context)"
+TOWNS = ["Harrow Vale", "Pinecrest", "Eastmoor", "Lindqvist Bay", "Corran", "Mistle End", "Oakhurst", "Brennock"]
 # Words apart, so that no two entities touch (the view would merge two of one type into one highlight).
 SENTENCE = "Maria Lopez joined Bluegate Bank in Lima last spring"
 
@@ -139,6 +144,87 @@ def test_text_regression_from_an_upload_to_a_predicted_number(page: Any, tmp_pat
     page.get_by_role("button", name="Predict", exact=True).click()
     expect(page.locator("#tuned-prediction")).to_contain_text(re.compile(r"Fine-tuned: -?\d"), timeout=60_000)
     expect(page.locator("#base-prediction")).to_contain_text(re.compile(r"Base model: -?\d"))
+
+
+def write_squad(path: Path) -> Path:
+    """A user's SQuAD file: one paragraph per town, three questions each, answers placed by their offsets; one
+    offset is wrong on purpose (the Data tab must say it was found by its text)."""
+    articles = []
+    for i, town in enumerate(TOWNS):
+        context = (f"The market in {town} opens at {6 + i} o'clock. It was founded by Mayor Ada Quill in {1900 + i}. "
+                   f"Every Friday {10 + i} farmers sell apples there.")
+        qas = [(f"Who founded the market in {town}?", "Mayor Ada Quill"), (f"When was it founded?", str(1900 + i)),
+               (f"How many farmers sell apples?", str(10 + i))]
+        articles.append({"title": town, "paragraphs": [{"context": context, "qas": [
+            {"id": f"{i}-{n}", "question": q, "answers": [{"text": a, "answer_start": context.index(a) + (n == i == 0)}]}
+            for n, (q, a) in enumerate(qas)]}]})
+    path.write_text(json.dumps({"version": "1.1", "data": articles}), encoding="utf-8")
+    return path
+
+
+def test_question_answering_from_an_upload_to_an_answer_in_a_long_document(page: Any, tmp_path: Path,
+                                                                           tiny_model: str) -> None:
+    # 1 · Data: the SQuAD file is read as questions, its columns found, its answers checked.
+    choose(page, "Task", "Question answering (extractive)")
+    expect(page.locator("#data-summary")).to_contain_text("read as SQuAD JSON: 36 articles")  # the task's demo
+    upload_input(page, "upload a table").set_input_files(str(write_squad(tmp_path / "markets.json")))
+    expect(page.get_by_label("Dataset in use")).to_have_value("markets.json")
+    expect(page.get_by_label(QUESTION_SLOT)).to_have_value("question")
+    expect(page.get_by_label(CONTEXT_SLOT)).to_have_value("context")
+    summary = page.locator("#data-summary")
+    expect(summary).to_contain_text("was read as SQuAD JSON: 8 articles, 8 paragraphs, 24 questions")
+    expect(summary).to_contain_text("found by their text: 1")
+    expect(page.locator("#data-split")).to_contain_text("holds whole groups of rows that share their")
+
+    # 2, 3 · A tiny model, a few steps.
+    choose_local_model(page, tiny_model)
+    go_to(page, "3 · Hyperparameters")
+    set_number(page, "Epochs", "2")
+    set_number(page, "Learning rate", "0.01")
+    expect(config_yaml(page)).to_contain_text("task: question_answering")
+
+    # 4 · Train: both live metrics are charted.
+    start_training(page)
+    expect(page.locator("#progress .tb-progress")).to_have_attribute("data-status", "finished",
+                                                                      timeout=TRAIN_TIMEOUT_MS)
+    wait_for_plot(page, "metrics-plot", "d.some(t => /exact match/i.test(t.name)) && d.some(t => /F1/.test(t.name))",
+                  30_000)
+
+    # 5 · Evaluate: EM and F1, F1 by question type, the worst answers with their spans marked in the context.
+    go_to(page, "5 · Evaluate")
+    metrics = page.locator("#eval-metrics")
+    expect(metrics).to_contain_text("exact match")
+    expect(metrics).to_contain_text("F1")
+    wait_for_plot(page, "eval-figure-0", "d[0].type === 'bar'", 30_000)
+    expect(page.locator("#eval-table-0")).to_contain_text("By question type")
+    worst = page.locator("#eval-table-1")
+    expect(worst).to_contain_text("Worst answers")
+    expect(worst.locator("mark:visible").first).to_be_visible()
+
+    # 6 · Playground: a question about a long document loaded from a text file; the answer is marked inside it,
+    # with the next best.
+    go_to(page, "6 · Playground")
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_have_value(re.compile(r"· Finished ·"))
+    document = " ".join(f"Line {n} of the town report is routine." for n in range(120)) + " The market in " \
+        "Corran was founded by Mayor Ada Quill."
+    report = tmp_path / "town-report.txt"
+    report.write_text(document, encoding="utf-8")
+    load = page.locator("#playground-document")
+    expect(load).to_contain_text(f"Load a text file into “{CONTEXT_INPUT}”")
+    with page.expect_file_chooser() as chooser:
+        load.click()
+    chooser.value.set_files(str(report))
+    expect(page.get_by_label(CONTEXT_INPUT, exact=True)).to_have_value(document)
+    page.get_by_label(QUESTION_INPUT, exact=True).fill("Who founded the market in Corran?")
+    page.get_by_role("button", name="Predict", exact=True).click()
+    verdict = page.locator("#tuned-prediction")
+    expect(verdict).to_contain_text(re.compile(r"Fine-tuned: .+ · \d+\.\d%"), timeout=60_000)
+    expect(verdict).to_contain_text("Next best")
+    spans = page.locator("#tuned-spans")
+    expect(spans).to_be_visible()
+    text = spans.locator(".textfield .text").evaluate_all("els => els.map(e => e.textContent).join('')")
+    assert text == document
+    expect(spans.locator(".token .label")).to_have_text(["answer"])
 
 
 # Counts the page's requests to run a handler, by the handler's API name (the clock's is "tick").

@@ -128,8 +128,8 @@ def test_minilm_answers_questions_about_unseen_squad_articles(tmp_path: Path) ->
     from engine.runs.events import EventLog
     from engine.tasks import get_task
 
-    train = _squad_articles(0, 6, 450, tmp_path / "train.json")
-    test = _squad_articles(40, 41, 80, tmp_path / "test.json")
+    train = _squad_articles(0, 6, 320, tmp_path / "train.json")
+    test = _squad_articles(40, 41, 60, tmp_path / "test.json")
     cfg = RunConfig(name="squad-minilm", task="question_answering",
                     data=DataConfig(train_file=str(train), test_file=str(test), validation_ratio=0.1),
                     model=ModelConfig(max_length=160), options={"stride": 48},
@@ -137,7 +137,7 @@ def test_minilm_answers_questions_about_unseen_squad_articles(tmp_path: Path) ->
                                       logging_steps=5))
     run_dir = _train(tmp_path / "runs", cfg)
     report = EvalReport.load(run_dir)
-    assert report.split == "test" and report.rows == 80
+    assert report.split == "test" and report.rows == 60
     frame = load_splits(cfg.data, get_task(cfg.task).data_plan(cfg)).splits.test
     labels = Predictor.from_run(run_dir).labels
     base = evaluate_frame(Predictor.from_base(cfg.model.name_or_path, cfg.task, labels, 160), frame, cfg, "test")
