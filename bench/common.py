@@ -95,8 +95,8 @@ def sst2_config(sample: Sst2Sample, train: Any, method: Any = None) -> Any:
                      method=method or MethodConfig(), train=train)
 
 
-def run_engine(cfg: Any, run_dir: Path) -> dict[str, Any]:
-    """Train in-process through the engine's own entry point and fold its events into one result row."""
+def train_in_process(cfg: Any, run_dir: Path) -> tuple[list[dict], float]:
+    """Train `cfg` in this process through the engine's own entry point; its events and the wall time."""
     from transformers import set_seed
 
     from engine.train import run_training
@@ -108,8 +108,18 @@ def run_engine(cfg: Any, run_dir: Path) -> dict[str, Any]:
     set_seed(cfg.train.seed)
     start = time.perf_counter()
     run_training(run_dir)
-    wall_s = time.perf_counter() - start
-    return {**engine_result(read_events(run_dir)), "wall_s": round(wall_s, 1), "load_avg_1m": load_average()}
+    return read_events(run_dir), time.perf_counter() - start
+
+
+def run_engine(cfg: Any, run_dir: Path) -> dict[str, Any]:
+    """Train in-process through the engine and fold its events into one result row."""
+    events, wall_s = train_in_process(cfg, run_dir)
+    return {**engine_result(events), "wall_s": round(wall_s, 1), "load_avg_1m": load_average()}
+
+
+def eval_seconds(events: list[dict]) -> float:
+    """Time the run spent evaluating during training (the eval events' eval_runtime)."""
+    return sum(e["values"].get("eval_runtime", 0.0) for e in events if e["kind"] == "eval")
 
 
 def load_average() -> float:
@@ -135,7 +145,7 @@ def engine_result(events: list[dict]) -> dict[str, Any]:
     summary = last_event(events, "train_summary")["values"]
     test = last_event(events, "test")["metrics"]
     ready = last_event(events, "model_ready")
-    eval_s = sum(e["values"].get("eval_runtime", 0.0) for e in events if e["kind"] == "eval")
+    eval_s = eval_seconds(events)
     return {**speeds(summary["train_samples_per_second"], summary["train_runtime"], eval_s),
             "accuracy": test["accuracy"], "f1_macro": test["f1_macro"],
             "trainable": ready["trainable"], "total": ready["total"]}

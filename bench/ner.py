@@ -24,8 +24,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (MODEL, last_event, load_average, print_table, quiet_libraries, read_events,
-                          save_results, shared_data_dir)
+from bench.common import (MODEL, eval_seconds, last_event, load_average, print_table, quiet_libraries,
+                          save_results, shared_data_dir, speeds, train_in_process)
 from bench.ner_data import NER_SETS, available, load_split, split_path
 
 TASK = "token_classification"
@@ -111,29 +111,16 @@ def coverage(name: str) -> dict[str, Any]:
 
 def train(cfg: Any, run_dir: Path) -> dict[str, Any]:
     """Train through the engine and fold its events into one row (speeds, dev F1 per evaluation, test scores)."""
-    from transformers import set_seed
-
-    from engine.train import run_training
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg.save(run_dir / "config.yaml")
-    set_seed(cfg.train.seed)
-    started = time.perf_counter()
-    run_training(run_dir)
-    wall_s = time.perf_counter() - started
-    events = read_events(run_dir)
+    events, wall_s = train_in_process(cfg, run_dir)
     summary = last_event(events, "train_summary")["values"]
     evals = [e["values"] for e in events if e["kind"] == "eval"]
-    eval_s = sum(values.get("eval_runtime", 0.0) for values in evals)
-    runtime = summary["train_runtime"]
     test = last_event(events, "test")["metrics"]
     ready = last_event(events, "data_ready")
     return {"train": ready["rows"]["train"], "validation": ready["rows"]["validation"], "test": ready["rows"]["test"],
             "notes": ready["notes"], "dev_f1": " ".join(f"{values['eval_f1']:.3f}" for values in evals),
             "test_f1": test["f1"], "test_precision": test["precision"], "test_recall": test["recall"],
-            "test_accuracy": test["accuracy"], "samples_per_s": summary["train_samples_per_second"],
-            "samples_per_s_excl_eval": round(summary["train_samples_per_second"] * runtime / (runtime - eval_s), 2)
-            if runtime > eval_s else None, "train_runtime_s": runtime, "eval_s": round(eval_s, 1),
+            "test_accuracy": test["accuracy"],
+            **speeds(summary["train_samples_per_second"], summary["train_runtime"], eval_seconds(events)),
             "wall_s": round(wall_s, 1), "load_avg_1m": load_average()}
 
 

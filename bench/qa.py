@@ -19,15 +19,14 @@ import json
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a file: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (MODEL, last_event, load_average, print_table, quiet_libraries, read_events,
-                          save_results, shared_data_dir)
+from bench.common import (MODEL, eval_seconds, last_event, load_average, print_table, quiet_libraries,
+                          save_results, shared_data_dir, speeds, train_in_process)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "assets" / "configs" / "question_answering.yaml"
@@ -107,21 +106,9 @@ def coverage(train_file: Path) -> dict[str, Any]:
 
 def train(cfg: Any, run_dir: Path) -> dict[str, Any]:
     """Train through the engine; one row of speeds, validation F1 by evaluation and the test report."""
-    from transformers import set_seed
-
-    from engine.train import run_training
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg.save(run_dir / "config.yaml")
-    set_seed(cfg.train.seed)
-    started = time.perf_counter()
-    run_training(run_dir)
-    wall_s = time.perf_counter() - started
-    events = read_events(run_dir)
+    events, wall_s = train_in_process(cfg, run_dir)
     summary = last_event(events, "train_summary")["values"]
     evals = [e["values"] for e in events if e["kind"] == "eval"]
-    eval_s = sum(values.get("eval_runtime", 0.0) for values in evals)
-    runtime = summary["train_runtime"]
     ready = last_event(events, "data_ready")
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     return {"train": ready["rows"]["train"], "validation": ready["rows"]["validation"], "test": report["rows"],
@@ -129,9 +116,7 @@ def train(cfg: Any, run_dir: Path) -> dict[str, Any]:
             "dev_f1": " ".join(f"{100 * values['eval_f1']:.1f}" for values in evals),
             "test_em": 100 * report["metrics"]["exact_match"], "test_f1": 100 * report["metrics"]["f1"],
             "by_type": next(t["rows"] for t in report["tables"] if t["name"] == "by_type"),
-            "samples_per_s": summary["train_samples_per_second"],
-            "samples_per_s_excl_eval": round(summary["train_samples_per_second"] * runtime / (runtime - eval_s), 2)
-            if runtime > eval_s else None, "train_runtime_s": runtime, "eval_s": round(eval_s, 1),
+            **speeds(summary["train_samples_per_second"], summary["train_runtime"], eval_seconds(events)),
             "wall_s": round(wall_s, 1), "load_avg_1m": load_average()}
 
 

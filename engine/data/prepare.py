@@ -237,19 +237,20 @@ def _split_off_groups(df: pd.DataFrame, group: str, size: int, seed: int, part: 
     with a note."""
     if size == 0:
         return df, df.iloc[0:0]
-    keys = pd.unique(df[group].map(str))
+    groups = df[group].map(str)
+    keys = pd.unique(groups)
     if len(keys) < 3:
         notes.append(Message("data.split_group_few", {"part": Message(f"data.part_{part}"), "column": group,
                                                       "groups": len(keys)}))
         return tuple(train_test_split(df, test_size=size, random_state=seed, shuffle=True))  # type: ignore
-    sizes = df[group].map(str).value_counts()
+    sizes = groups.value_counts()
     chosen, held = [], 0
     for key in np.random.default_rng(seed).permutation(keys):
         if held >= size or len(chosen) == len(keys) - 1:  # training keeps at least one group
             break
         chosen.append(key)
         held += int(sizes[key])
-    inside = df[group].map(str).isin(set(chosen))
+    inside = groups.isin(set(chosen))
     notes.append(Message("data.split_grouped", {"column": group, "part": Message(f"data.part_{part}")}))
     return df[~inside], df[inside]
 

@@ -71,6 +71,14 @@ def make_config(model: str, train_file: str | Path, **train: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
+def tokenizer() -> Any:
+    """The packaged MiniLM's tokenizer, which the task tests line tags and answers up with."""
+    from engine.models import PACKAGED_PREFIX, load_tokenizer, resolve_model
+
+    return load_tokenizer(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
+
+
+@pytest.fixture(scope="session")
 def run_config(tiny_model: str, reviews_csv: Path) -> Callable[..., Any]:
     return lambda **train: make_config(tiny_model, reviews_csv, **train)
 

@@ -26,13 +26,6 @@ def task() -> Any:
     return get_task("token_classification")
 
 
-@pytest.fixture(scope="module")
-def tokenizer() -> Any:
-    from engine.models import PACKAGED_PREFIX, load_tokenizer, resolve_model
-
-    return load_tokenizer(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
-
-
 def ner_config(train_file: str | Path = "demo:ner_en", **options: Any) -> RunConfig:
     return RunConfig(task="token_classification", options=options, data=DataConfig(train_file=str(train_file)),
                      model=ModelConfig(max_length=16))

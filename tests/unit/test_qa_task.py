@@ -27,13 +27,6 @@ def task() -> Any:
     return get_task("question_answering")
 
 
-@pytest.fixture(scope="module")
-def tokenizer() -> Any:
-    from engine.models import PACKAGED_PREFIX, load_tokenizer, resolve_model
-
-    return load_tokenizer(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
-
-
 def qa_config(train_file: str | Path = "demo:qa_en", max_length: int = 64, **options: Any) -> RunConfig:
     return RunConfig(task="question_answering", options=options, data=DataConfig(train_file=str(train_file)),
                      model=ModelConfig(max_length=max_length))

@@ -139,7 +139,9 @@ class QuestionAnswering(Task):
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> dict[str, Any]:
         """How answers are read from this model's scores: the window stride, the longest answer, and whether "no
         answer" is a possible answer (only when the training data has unanswerable questions)."""
-        counts = self.counts(train, cfg)
+        return self._labels(self.counts(train, cfg), cfg)
+
+    def _labels(self, counts: AnswerCounts, cfg: "RunConfig") -> dict[str, Any]:
         if counts.found + counts.repaired == 0 and counts.unanswerable == 0:
             raise DataError("qa.no_trainable_answers", missing=counts.missing)
         return Decoding(self.option(cfg, "stride"), self.option(cfg, "max_answer_tokens"), counts.unanswerable > 0,
@@ -150,11 +152,11 @@ class QuestionAnswering(Task):
 
     def checked_labels(self, splits: "Splits", cfg: "RunConfig") -> dict[str, Any]:
         """The label space, with each split's answer check added to the split notes (the run log shows them)."""
-        for part in ("train", "validation", "test"):
-            frame = getattr(splits, part)
-            if len(frame):
-                splits.notes += answers_notes(self.counts(frame, cfg), part)
-        return self.label_space(splits.train, cfg)
+        counts = {part: self.counts(getattr(splits, part), cfg) for part in ("train", "validation", "test")
+                  if len(getattr(splits, part))}
+        for part, found in counts.items():
+            splits.notes += answers_notes(found, part)
+        return self._labels(counts["train"], cfg)
 
     def inspect_notes(self, frame: "pd.DataFrame", plan: "DataPlan", tokenizer: Any, cfg: "RunConfig",
                       sample_size: int = 2000) -> list[Message]:

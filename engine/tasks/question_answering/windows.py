@@ -182,7 +182,11 @@ def _answer(found: dict[tuple[int, int], float], context: str, null_score: float
             decoding: Decoding) -> dict[str, Any]:
     ranked = sorted(found.items(), key=lambda item: -item[1])[:N_BEST]
     scores = np.array([score for _, score in ranked] + ([null_score] if decoding.allow_no_answer else []))
-    probabilities = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum() if len(scores) else scores
+    if len(scores):
+        weights = np.exp(scores - scores.max())
+        probabilities = weights / weights.sum()
+    else:
+        probabilities = scores
     spans = [{"answer": context[start:end], "start": start, "end": end, "score": float(probability)}
              for ((start, end), _), probability in zip(ranked, probabilities)]
     no_answer = decoding.allow_no_answer and (not ranked or null_score > ranked[0][1] + decoding.null_threshold)
