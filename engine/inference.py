@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from engine.config import RunConfig
 from engine.errors import DataError, RunError
@@ -82,6 +83,24 @@ class Predictor:
         with self._lock:
             return self.task.predict(self.model, self.tokenizer, inputs, self.labels, self.max_length)
 
+    def stream(self, item: dict[str, Any] | str, settings: Any, stop: threading.Event | None = None) -> Iterator[str]:
+        """The text the model writes for one input, piece by piece, with engine.generation.GenerationSettings;
+        setting `stop` ends it after the current token."""
+        item = self.as_input(item)
+        self.task.check_inputs([item])
+        with self._lock:
+            yield from self.task.stream(self.model, self.tokenizer, item, self.labels, self.max_length, settings, stop)
+
+    @contextmanager
+    def base_model(self, cfg: RunConfig) -> Iterator[Any]:
+        """The model before fine-tuning: an adapter run's own model with its adapter switched off (no second
+        copy in memory), else the base weights loaded again."""
+        if hasattr(self.model, "disable_adapter") and hasattr(self.model, "peft_config"):
+            with self.model.disable_adapter():
+                yield self.model
+            return
+        yield self.task.build_model(resolve_model(cfg.model.name_or_path).path, self.labels)
+
     def as_input(self, item: dict[str, Any] | str) -> dict[str, Any]:
         return item if isinstance(item, dict) else {self.task.input_roles[0].name: str(item)}
 
@@ -98,8 +117,7 @@ def _load_adapter(task: Task, cfg: RunConfig, model_dir: Path, labels: Any) -> A
 
 
 def evaluate_frame(predictor: Predictor, frame: Any, cfg: RunConfig, split: str) -> EvalReport:
-    predictions = predictor.predict(predictor.task.inputs(frame, cfg))
-    return predictor.task.report(frame, predictions, cfg, predictor.labels, split)
+    return predictor.task.evaluate(predictor, frame, cfg, split)
 
 
 def evaluate_run(run_dir: str | Path) -> EvalReport:

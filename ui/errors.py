@@ -5,9 +5,10 @@ is among most handlers' arguments. API calls have no session and read English, a
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -20,17 +21,32 @@ log = logging.getLogger("tunebench.ui")
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with _boundary(fn, args, kwargs):
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except EngineError as exc:
-            raise gr.Error(exc.localized(reader_language(args, kwargs)), print_exception=False) from None
-        except Exception as exc:  # noqa: BLE001 - the boundary: log for us, a short message for the user
-            log.exception("unexpected error in %s", fn.__name__)
-            message = text("unexpected_error", reader_language(args, kwargs)).format(kind=type(exc).__name__)
-            raise gr.Error(message, print_exception=False) from None
     return wrapper
+
+
+def guarded_stream(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """guarded() for a generator handler (streamed text): an error while it yields is caught too."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        with _boundary(fn, args, kwargs):
+            yield from fn(*args, **kwargs)
+    return wrapper
+
+
+@contextlib.contextmanager
+def _boundary(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Iterator[None]:
+    try:
+        yield
+    except gr.Error:
+        raise
+    except EngineError as exc:
+        raise gr.Error(exc.localized(reader_language(args, kwargs)), print_exception=False) from None
+    except Exception as exc:  # noqa: BLE001 - the boundary: log for us, a short message for the user
+        log.exception("unexpected error in %s", fn.__name__)
+        message = text("unexpected_error", reader_language(args, kwargs)).format(kind=type(exc).__name__)
+        raise gr.Error(message, print_exception=False) from None
 
 
 def reader_language(args: tuple, kwargs: dict) -> str:

@@ -31,6 +31,7 @@ KIND_NAMES = {
     "tokens": ("tokens", "words"), "tags": ("tags", "ner_tags", "labels", "label"),
     "question": ("question", "query"), "context": ("context", "passage", "paragraph", "document"),
     "prompt": ("prompt", "instruction", "input", "question"), "response": ("response", "output", "answer", "completion"),
+    "system": ("system", "system_prompt"), "history": ("history",),
     "source": ("source", "article", "document", "text", "input"),
     "target": ("target", "summary", "highlights", "headline", "translation", "output"),
     # The Hugging Face `squad` rows' answers object, flattened by the JSON reader, comes first.
@@ -64,7 +65,9 @@ def guess_roles(frame: pd.DataFrame, roles: Sequence[RoleColumn]) -> dict[str, s
         nested = role.kind in LIST_KINDS
         fits = free if role.kind in ANSWER_KINDS else \
             [c for c in free if (_nested_kind(sample[c]) is not None) == nested] or ([] if nested else free)
-        column = _by_name(fits, (role.role, *KIND_NAMES.get(role.kind, ()))) or _by_content(sample, fits, role.kind)
+        column = _by_name(fits, (role.role, *KIND_NAMES.get(role.kind, ())))
+        if not column and not role.optional:  # an optional role is left out rather than given a stranger's column
+            column = _by_content(sample, fits, role.kind)
         guesses[role.role] = column
         if column:
             free.remove(column)

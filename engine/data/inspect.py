@@ -146,7 +146,7 @@ def inspect_table(table: LoadedTable, plan: DataPlan, tokenizer: Any = None, max
                   unescape_html: bool = False) -> DataReport:
     """inspect_frame of a read file, with how it was read: encoding, separator, problems, rejected rows, notes.
     A one-column table is refused with the reason when the task needs more columns."""
-    problem = one_column_problem(table) if len(plan.roles) > 1 else None
+    problem = one_column_problem(table) if len(plan.required) > 1 else None
     if problem is not None:
         raise DataError(problem.code, **problem.params)
     report = inspect_frame(table.frame, plan, tokenizer, max_length=max_length, unescape_html=unescape_html)
@@ -172,6 +172,7 @@ def inspect_frame(df: pd.DataFrame, plan: DataPlan, tokenizer: Any = None, sampl
     """Describe `df` for the data tab. Lengths come from a sample of at most `sample_size` rows; texts longer
     than `max_length` tokens are counted when a tokenizer is given."""
     require_usable(df, plan)
+    plan = plan.for_frame(df)
     clean, _ = normalised(df, plan, unescape_html)
     unusable = empty_rows(clean, plan)
     usable = clean[~unusable]

@@ -20,7 +20,9 @@ from engine.data.entities import unescape_texts
 from engine.data.table import LoadedTable, ReadOptions
 from engine.messages import Message
 
-TEXT_KINDS = ("text", "question", "context", "prompt", "response", "source", "target")
+# A chat's system prompt and its earlier turns (JSON text) are texts with names of their own, so a column called
+# `text` is never guessed as either.
+TEXT_KINDS = ("text", "question", "context", "prompt", "response", "source", "target", "system", "history")
 LIST_KINDS = ("tokens", "tags")
 # A question's reference answers and where each starts in its context: lists, where an empty list is an answer too
 # (the question has none in its context), so these columns are never "empty".
@@ -37,6 +39,7 @@ class RoleColumn:
     kind: str      # one of KINDS
     input: bool    # the model reads it (else: what it learns to predict)
     description: Message   # what the column holds, in the reader's language
+    optional: bool = False   # a file may lack it (a chat's system prompt): then the role is left out, not refused
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,17 @@ class DataPlan:
 
     def of_kind(self, *kinds: str) -> list[RoleColumn]:
         return [role for role in self.roles if role.kind in kinds]
+
+    @property
+    def required(self) -> list[RoleColumn]:
+        return [role for role in self.roles if not role.optional]
+
+    def for_frame(self, frame: pd.DataFrame) -> "DataPlan":
+        """This plan without the optional roles whose column `frame` lacks."""
+        from dataclasses import replace
+
+        kept = tuple(role for role in self.roles if not role.optional or role.column in frame.columns)
+        return self if len(kept) == len(self.roles) else replace(self, roles=kept)
 
 
 # Column-wise, never value by value: a 400,000-row table is normalised several times per Data tab check.

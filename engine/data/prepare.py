@@ -124,7 +124,9 @@ def require_columns(df: pd.DataFrame, columns: list[str], where: Message | None 
 
 
 def require_usable(df: pd.DataFrame, plan: DataPlan, where: Message | None = None) -> None:
-    """Every role's column exists, and columns of plain kinds hold plain values (not lists or nested objects)."""
+    """Every role's column exists (an optional role's may be absent), and columns of plain kinds hold plain
+    values (not lists or nested objects)."""
+    plan = plan.for_frame(df)
     require_columns(df, plan.columns, where)
     for role in plan.roles:
         if role.kind not in NESTED_KINDS:
@@ -141,10 +143,11 @@ def normalised(df: pd.DataFrame, plan: DataPlan, unescape_html: bool = False) ->
 
 
 def empty_rows(df: pd.DataFrame, plan: DataPlan) -> pd.Series:
-    """True where any role's (normalised) cell is unusable."""
+    """True where any required role's (normalised) cell is unusable (an optional role may be blank)."""
     mask = pd.Series(False, index=df.index)
     for role in plan.roles:
-        mask |= empty(df[role.column], role.kind)
+        if not role.optional:
+            mask |= empty(df[role.column], role.kind)
     return mask
 
 
@@ -159,6 +162,7 @@ def clean_frame(df: pd.DataFrame, plan: DataPlan, drop_empty: bool = True, drop_
     """Normalise the role columns (unescaping HTML entities when asked), drop rows with an empty role and rows
     whose input repeats an earlier one, and report the counts."""
     require_usable(df, plan)
+    plan = plan.for_frame(df)
     if len(df) == 0:
         raise DataError("data.no_data_rows")
     out, unescaped = normalised(df, plan, unescape_html)
@@ -174,8 +178,8 @@ def clean_frame(df: pd.DataFrame, plan: DataPlan, drop_empty: bool = True, drop_
     out = out[~repeated].reset_index(drop=True)
     if len(out) == 0:
         raise DataError("data.nothing_left", rows=len(df), columns=columns)
-    for role in plan.of_kind(*TEXT_KINDS, "label"):
-        out[role.column] = out[role.column].astype(str)
+    for role in plan.of_kind(*TEXT_KINDS, "label"):  # a blank optional text (no system prompt) is "", not "None"
+        out[role.column] = out[role.column].fillna("").astype(str)
     report = CleanReport(rows_before=len(df), dropped_empty=int(unusable.sum()) if drop_empty else 0,
                          dropped_duplicates=int(repeated.sum()), rows_after=len(out), unescaped_html=unescaped)
     return out, report
@@ -291,9 +295,9 @@ def _load_clean(source: str, cfg: DataConfig, plan: DataPlan, role: str,
 def _overlap_notes(splits: Splits, plan: DataPlan, given: list[str]) -> list[Message]:
     """Warn about inputs shared with the training data and labels the model never sees, for separate files."""
     notes: list[Message] = []
-    inputs = [role for role in plan.roles if role.input]
     for part in given:
         frame: pd.DataFrame = getattr(splits, part)
+        inputs = [role for role in plan.for_frame(splits.train).for_frame(frame).roles if role.input]
         name = Message(f"data.part_{part}")
         seen = set(zip(*(hashable(splits.train[r.column], r.kind) for r in inputs)))
         shared = sum(1 for key in zip(*(hashable(frame[r.column], r.kind) for r in inputs)) if key in seen)

@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from engine.errors import ConfigError, DataError
+from engine.errors import ConfigError, DataError, RunError
 from engine.messages import Message, register_messages
 
 if TYPE_CHECKING:
@@ -52,6 +52,16 @@ register_messages({
     "tasks.unknown_role": ("{task} has no column role {role!r}; its roles are: {known}.",
                            "“{task}”任务没有名为 {role!r} 的列角色；它的角色有：{known}。"),
     "tasks.no_input": ("Type {role} first.", "请先输入{role}。"),
+    "tasks.wrong_model_kind": ("{task} needs {needed} model, and this one is {kind} ({architecture}). {hint}",
+                               "“{task}”任务需要{needed}模型，而这个模型是{kind}（{architecture}）。{hint}"),
+    "tasks.kind_encoder": ("an encoder (a reader such as BERT)", "编码器（如 BERT 这样的阅读型模型）"),
+    "tasks.kind_decoder": ("a decoder (a writer such as SmolLM2 or GPT-2)", "解码器（如 SmolLM2、GPT-2 这样的生成型模型）"),
+    "tasks.kind_encoder-decoder": ("an encoder-decoder (such as T5 or BART)", "编码器-解码器（如 T5、BART）"),
+    "tasks.kind_hint_decoder": ("Choose a model that writes text: the packaged SmolLM2-135M-Instruct, or a causal LM "
+                                "from the Hub.", "请选择能生成文本的模型：内置的 SmolLM2-135M-Instruct，或 Hugging Face 上的因果语言模型。"),
+    "tasks.kind_hint_other": ("Choose another model on the Model tab.", "请在“模型”页选择其他模型。"),
+    "tasks.no_stream": ("{task} does not write text, so its predictions are not streamed.",
+                        "“{task}”任务不生成文本，它的预测不能流式输出。"),
 })
 
 
@@ -63,6 +73,7 @@ class ColumnRole:
     kind: str                # how the column is read, checked and shown: engine.data.kinds
     description: Message     # what the column holds, for the Data tab's dropdown
     input: bool = True       # the model reads it; False for what the model learns to predict
+    optional: bool = False   # a file may lack it (a chat's system prompt); unless the user maps it, it is left out
 
     def column(self, cfg: "RunConfig") -> str:
         """The user's column for this role; the role's own name when the config maps none."""
@@ -115,6 +126,9 @@ class Task(ABC):
     options: tuple[TaskOption, ...] = ()
     output_kind: str              # one of OUTPUT_KINDS
     peft_task_type: str           # a peft.TaskType name: SEQ_CLS, TOKEN_CLS, QUESTION_ANS, CAUSAL_LM, SEQ_2_SEQ_LM
+    model_kinds: tuple[str, ...] = ("encoder", "decoder")   # engine.models.MODEL_KINDS it can train
+    default_method: str = "full"  # the method the form starts with for this task (LoRA for a 135M-parameter writer)
+    chat: bool = False            # the playground talks with it turn by turn (its output kind is text)
 
     # -- what the task is -------------------------------------------------------------------------------------
     @property
@@ -148,8 +162,9 @@ class Task(ABC):
         for name in cfg.data.columns:
             self.role(name)  # a column mapped to a role this task does not have is a typo, not a no-op
         labels = [role for role in self.roles if role.kind == "label"]
-        return DataPlan(roles=tuple(RoleColumn(r.name, r.column(cfg), r.kind, r.input, r.description)
-                                    for r in self.roles),
+        # A role the user mapped is required of the file, even an optional one: a typo must not be ignored.
+        return DataPlan(roles=tuple(RoleColumn(r.name, r.column(cfg), r.kind, r.input, r.description,
+                                               r.optional and r.name not in cfg.data.columns) for r in self.roles),
                         stratify=labels[0].column(cfg) if labels else None, reader=self.read_native,
                         reader_key=self.name)
 
@@ -170,6 +185,15 @@ class Task(ABC):
         """The config's value of one of this task's options, or its default."""
         spec = next(o for o in self.options if o.name == name)
         return spec.check(cfg.options[name]) if name in cfg.options else spec.default
+
+    def check_model(self, kind: str, architecture: str) -> None:
+        """Refuse a model of a kind this task cannot train (an encoder cannot write text), before any weight loads."""
+        if kind not in self.model_kinds:
+            from engine.errors import ModelError
+
+            hint = "tasks.kind_hint_decoder" if self.model_kinds == ("decoder",) else "tasks.kind_hint_other"
+            raise ModelError("tasks.wrong_model_kind", task=self.title, needed=Message(f"tasks.kind_{self.model_kinds[0]}"),
+                             kind=Message(f"tasks.kind_{kind}"), architecture=architecture, hint=Message(hint))
 
     def check_config(self, cfg: "RunConfig") -> None:
         """Settings only the task can judge, checked before a run starts."""
@@ -225,9 +249,16 @@ class Task(ABC):
         return Trainer
 
     @abstractmethod
-    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]] | None:
         """compute_metrics for the Trainer; `features` are the preprocessed evaluation rows, in order (QA maps
-        logits back to its contexts through their offsets)."""
+        logits back to its contexts through their offsets). None keeps the loss alone (a language model's logits
+        over its vocabulary would fill the memory)."""
+
+    def callbacks(self, validation: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig", labels: Any,
+                  log: Any) -> list[Any]:
+        """Trainer callbacks of the task's own, given the validation split and the run's event log (a language
+        model's sample answers at each evaluation)."""
+        return []
 
     # -- after training -------------------------------------------------------------------------------------
     @abstractmethod
@@ -240,6 +271,18 @@ class Task(ABC):
                 batch_size: int = 32) -> list[dict]:
         """Predictions for raw inputs ({role: value} of the input roles), one dict per input, shaped as the
         task's output kind says; `labels` is the label space the model was trained with."""
+
+    def evaluate(self, predictor: Any, frame: "pd.DataFrame", cfg: "RunConfig", split: str) -> "EvalReport":
+        """The report on a labelled frame with a loaded engine.inference.Predictor: its predictions scored by
+        report(). A task that needs the model itself (a language model's perplexity) overrides it."""
+        predictions = predictor.predict(self.inputs(frame, cfg))
+        return self.report(frame, predictions, cfg, predictor.labels, split)
+
+    def stream(self, model: Any, tokenizer: Any, item: dict[str, Any], labels: Any, max_length: int, settings: Any,
+               stop: Any = None) -> Any:
+        """The text a model writes for one input, piece by piece (tasks whose output kind is text); `settings`
+        are engine.generation.GenerationSettings, `stop` a threading.Event that ends it early."""
+        raise RunError("tasks.no_stream", task=self.title)
 
     def inputs(self, frame: "pd.DataFrame", cfg: "RunConfig") -> list[dict[str, Any]]:
         """The rows of a frame as predict() takes them."""

@@ -8,7 +8,9 @@ from typing import Any
 import gradio as gr
 
 from engine.errors import EngineError
-from engine.models import PACKAGED, PACKAGED_PREFIX, catalog_choices
+from engine.messages import localize
+from engine.tasks import get_task, task_names
+from engine.models import PACKAGED, PACKAGED_PREFIX, catalog_choices, packaged_for
 from ui.context import Context
 from ui.errors import guarded
 from ui.i18n import option_choices, option_label, text
@@ -92,6 +94,21 @@ def wire(ctx: Context, tab: ModelTab) -> None:
     on_change(ctx.language.change, check_again, [tab.info, *checked], [tab.info, tab.coverage])
 
 
+def wire_task(ctx: Context, tab: ModelTab, task: gr.Dropdown) -> None:
+    """A person's new task that the packaged model in use cannot learn (MiniLM cannot write text) switches to a
+    packaged model that can; a folder or a Hub id stays as typed (Start refuses it with the reason)."""
+    @guarded
+    def fit(name: str, kind: str, packaged: str) -> tuple:
+        model = PACKAGED.get(packaged.removeprefix(PACKAGED_PREFIX))
+        kinds = get_task(name).model_kinds
+        fitting = packaged_for(kinds)
+        if kind != "packaged" or model is None or model.kind in kinds or not fitting:
+            return gr.skip(), gr.skip()
+        return fitting[0], fitting[0]
+
+    task.input(fit, [task, tab.source, tab.packaged], [tab.packaged, tab.spec])
+
+
 def pick(kind: str, packaged: str, location: str) -> str:
     return packaged if kind == "packaged" else (location or "").strip()
 
@@ -103,7 +120,8 @@ def _checker(ctx: Context) -> Any:
         if not spec:
             raise gr.Error(ctx.text("choose_model", session["lang"]))
         lang = session["lang"]
-        card = card_markdown(ctx.studio.model_info(spec), lang)
+        info = ctx.studio.model_info(spec, progress=lambda message: gr.Info(str(localize(message, lang))))
+        card = card_markdown(info, lang) + "\n" + tasks_line(info.kind, lang)
         packaged = PACKAGED.get(spec.removeprefix(PACKAGED_PREFIX))
         if packaged:
             card += f"\n\n{packaged.description.text(lang)}"
@@ -111,9 +129,19 @@ def _checker(ctx: Context) -> Any:
             cfg = ctx.form.to_config(list(form))
         except EngineError:  # the data or a setting is still half chosen: check the model alone meanwhile
             return card, text("coverage_needs_data", lang)
+        try:
+            get_task(cfg.task).check_model(info.kind, info.architecture)
+        except EngineError as exc:  # the card stays; the refusal says why and what to choose instead
+            return card + f"\n\n⚠️ {exc.localized(lang)}", ""
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name_or_path=spec))
         return card, _coverage_markdown(ctx.studio.coverage(cfg, session["owner"]), lambda key: text(key, lang))
     return check
+
+
+def tasks_line(kind: str, lang: str) -> str:
+    """Which tasks a model of this kind can learn, by their titles in `lang`."""
+    titles = [str(localize(get_task(name).title, lang)) for name in task_names() if kind in get_task(name).model_kinds]
+    return f"- {text('model_tasks', lang)}: " + ("; ".join(titles) or "–")
 
 
 def card_markdown(info: Any, lang: str) -> str:

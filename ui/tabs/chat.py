@@ -1,0 +1,101 @@
+"""The playground's chat, for tasks that talk (Task.chat): the fine-tuned and the base model side by side, each
+answer streamed as it is written, turn after turn, with the generation settings and a Stop button.
+
+Streaming is a generator handler, which Gradio cancels when the page goes away or Stop is pressed; that only
+ends a reply (engine.generation stops its writer thread), never a run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Iterator
+
+import gradio as gr
+
+from engine.generation import GenerationSettings
+from engine.messages import localize
+from ui.context import Context
+from ui.errors import guarded_stream
+
+CHAT_HEIGHT = 360
+
+
+@dataclass
+class ChatPanel:
+    section: gr.Column    # shown instead of the input boxes when the run's task talks
+    tuned: gr.Chatbot
+    base: gr.Chatbot
+    message: gr.Textbox
+    system: gr.Textbox
+    send: gr.Button
+    stop: gr.Button
+    clear: gr.Button
+    settings: list[gr.Slider]   # one per GenerationSettings field, in its order
+
+
+def build(ctx: Context) -> ChatPanel:
+    tr = ctx.tr
+    with gr.Column(visible=False, elem_id="chat-panel") as section:
+        with gr.Row():
+            tuned = tr.bind(gr.Chatbot(height=CHAT_HEIGHT, elem_id="chat-tuned"), "fine_tuned")
+            base = tr.bind(gr.Chatbot(height=CHAT_HEIGHT, elem_id="chat-base"), "base_model")
+        message = tr.bind(gr.Textbox(lines=2, max_length=20_000, elem_id="chat-message"), "chat_message")
+        with gr.Row():
+            send = tr.bind(gr.Button(variant="primary", elem_id="chat-send"), "chat_send", attr="value")
+            stop = tr.bind(gr.Button(variant="stop", elem_id="chat-stop"), "chat_stop", attr="value")
+            clear = tr.bind(gr.Button(elem_id="chat-clear"), "chat_clear", attr="value")
+        with tr.bind(gr.Accordion(open=False), "generation_settings"):
+            system = tr.bind(gr.Textbox(lines=2, max_length=4000, elem_id="chat-system"), "chat_system")
+            settings = [_setting(ctx, spec) for spec in fields(GenerationSettings)]
+    return ChatPanel(section, tuned, base, message, system, send, stop, clear, settings)
+
+
+def _setting(ctx: Context, spec: Any) -> gr.Slider:
+    """A slider bounded by the setting's own metadata, named by its i18n key and explained by its help."""
+    integer = isinstance(spec.default, int)
+    slider = gr.Slider(minimum=spec.metadata["low"], maximum=min(spec.metadata["high"], 10**6), value=spec.default,
+                       step=1 if integer else 0.01, elem_id=f"gen-{spec.name}")
+    ctx.tr.bind_words(slider, "info", lambda lang, code=spec.metadata["help"]: str(localize(code, lang)))
+    return ctx.tr.bind(slider, f"gen_{spec.name}")
+
+
+def wire(ctx: Context, panel: ChatPanel, run: gr.Dropdown) -> None:
+    chats = [panel.tuned, panel.base]
+    sent = gr.on([panel.send.click, panel.message.submit], _replier(ctx),
+                 [run, ctx.state, panel.message, panel.system, *chats, *panel.settings], [panel.message, *chats])
+    panel.stop.click(None, cancels=[sent])
+    gr.on([panel.clear.click, run.change], lambda: ([], []), None, chats, show_progress="hidden")
+
+
+def _replier(ctx: Context) -> Any:
+    @guarded_stream
+    def reply(run_id: str, session: dict, message: str, system: str, tuned: list, base: list,
+              *values: float) -> Iterator[tuple]:
+        """The message added to both chats, then each model's answer streamed into its own, fine-tuned first."""
+        if not run_id:
+            raise gr.Error(ctx.text("choose_run", session["lang"]))
+        if not (message or "").strip():
+            raise gr.Error(ctx.text("chat_empty", session["lang"]))
+        settings = GenerationSettings.of({spec.name: value for spec, value in zip(fields(GenerationSettings), values)})
+        chats = {False: _turns(tuned), True: _turns(base)}
+        for chat in chats.values():
+            chat += [{"role": "user", "content": message.strip()}, {"role": "assistant", "content": ""}]
+        yield "", chats[False], chats[True]
+        for is_base, chat in chats.items():
+            item = {"prompt": message.strip(), "system": system or "", "history": chat[:-2]}
+            for piece in ctx.studio.stream(run_id, session["owner"], item, settings, base=is_base):
+                chat[-1]["content"] += piece
+                yield gr.skip(), chats[False], chats[True]
+    return reply
+
+
+def _turns(chat: list | None) -> list[dict[str, str]]:
+    """A Chatbot's messages as plain {role, content} turns (the model's earlier answers included)."""
+    return [{"role": turn["role"], "content": _content(turn["content"])} for turn in chat or []]
+
+
+def _content(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # Gradio 6 may hand content back as a list of {type: text, text} parts
+        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    return str(content)
