@@ -15,10 +15,9 @@ from engine.tasks.causal_lm.examples import IGNORED, CausalCollator, Tokenized
 
 register_messages({
     "metric.perplexity": ("perplexity", "困惑度"),
-    "clm.perplexity": ("Perplexity (lower is better)", "困惑度（越低越好）"),
-    "clm.base_perplexity": ("Base model's perplexity", "基础模型的困惑度"),
-    "clm.rouge_l": ("ROUGE-L (fine-tuned)", "ROUGE-L（微调后）"),
-    "clm.base_rouge_l": ("ROUGE-L (base model)", "ROUGE-L（基础模型）"),
+    "metric.base_perplexity": ("perplexity of the base model", "基础模型的困惑度"),
+    "metric.rouge_l": ("ROUGE-L", "ROUGE-L"),
+    "metric.base_rouge_l": ("ROUGE-L of the base model", "基础模型的 ROUGE-L"),
     "clm.answers": ("Held-out prompts: the reference, the base model's answer and the fine-tuned answer (lowest "
                     "ROUGE-L first)", "留出的提示：参考回答、基础模型的回答和微调后的回答（ROUGE-L 最低的在前）"),
     "clm.continuations": ("Held-out texts: how each model continues their beginning",
