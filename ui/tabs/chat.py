@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from engine.generation import GenerationSettings
-from engine.messages import localize
+from engine.messages import Message
 from ui.context import Context
 from ui.errors import guarded_stream
 
@@ -54,7 +54,7 @@ def _setting(ctx: Context, spec: Any) -> gr.Slider:
     integer = isinstance(spec.default, int)
     slider = gr.Slider(minimum=spec.metadata["low"], maximum=min(spec.metadata["high"], 10**6), value=spec.default,
                        step=1 if integer else 0.01, elem_id=f"gen-{spec.name}")
-    ctx.tr.bind_words(slider, "info", lambda lang, code=spec.metadata["help"]: str(localize(code, lang)))
+    ctx.tr.bind_words(slider, "info", lambda lang, code=spec.metadata["help"]: Message(code).text(lang))
     return ctx.tr.bind(slider, f"gen_{spec.name}")
 
 
@@ -81,7 +81,9 @@ def _replier(ctx: Context) -> Any:
             chat += [{"role": "user", "content": message.strip()}, {"role": "assistant", "content": ""}]
         yield "", chats[False], chats[True]
         for is_base, chat in chats.items():
-            item = {"prompt": message.strip(), "system": system or "", "history": chat[:-2]}
+            # An answer cut off by Stop before its first word is no turn the model should read.
+            history = [turn for turn in chat[:-2] if turn["content"].strip() or turn["role"] == "user"]
+            item = {"prompt": message.strip(), "system": system or "", "history": history}
             for piece in ctx.studio.stream(run_id, session["owner"], item, settings, base=is_base):
                 chat[-1]["content"] += piece
                 yield gr.skip(), chats[False], chats[True]
