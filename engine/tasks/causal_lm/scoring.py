@@ -16,7 +16,7 @@ from engine.tasks.causal_lm.examples import IGNORED, CausalCollator, Tokenized
 register_messages({
     "metric.perplexity": ("perplexity", "困惑度"),
     "metric.base_perplexity": ("perplexity of the base model", "基础模型的困惑度"),
-    "metric.rouge_l": ("ROUGE-L", "ROUGE-L"),
+    "metric.rouge_l": ("ROUGE-L", "ROUGE-L 分数"),
     "metric.base_rouge_l": ("ROUGE-L of the base model", "基础模型的 ROUGE-L"),
     "clm.answers": ("Held-out prompts: the reference, the base model's answer and the fine-tuned answer (lowest "
                     "ROUGE-L first)", "留出的提示：参考回答、基础模型的回答和微调后的回答（ROUGE-L 最低的在前）"),
@@ -26,7 +26,7 @@ register_messages({
     "clm.reference": ("Reference", "参考回答"),
     "clm.base_answer": ("Base model", "基础模型"),
     "clm.tuned_answer": ("Fine-tuned", "微调后"),
-    "clm.row_rouge_l": ("ROUGE-L", "ROUGE-L"),
+    "clm.row_rouge_l": ("ROUGE-L", "ROUGE-L 分数"),
 })
 
 
