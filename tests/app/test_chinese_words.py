@@ -107,7 +107,7 @@ def test_the_model_card_the_picks_and_the_tables_are_chinese() -> None:
 
     info = ModelInfo(spec="packaged:all-MiniLM-L6-v2", source="packaged", architecture="BertModel",
                      model_type="bert", parameters=22_713_216, max_length=512, vocab_size=30522, hidden_size=384,
-                     layers=6)
+                     layers=6, kind="encoder")
     assert not english_words(model.card_markdown(info, "zh"), {"BertModel"})
     assert model.parameter_count(22_713_216, "zh") == "2,271 万" and model.parameter_count(22_713_216, "en") == "22.7 M"
     assert model.model_label("packaged:all-MiniLM-L6-v2", "zh") == "all-MiniLM-L6-v2（内置）"
@@ -135,9 +135,10 @@ def test_every_task_option_is_named_and_explained_in_chinese(task: str) -> None:
 
 def test_the_playgrounds_box_is_named_in_chinese_before_any_run() -> None:
     shape = playground._shaper(SimpleNamespace())
-    box, *rest, batch, document = shape("", {"lang": "zh", "owner": "someone"})
+    box, *rest, batch, document, single, chat = shape("", {"lang": "zh", "owner": "someone"})
     assert box["label"] == "文本" and all(update == gr.skip() for update in rest) and batch["info"] is None
     assert document["label"] == "📄 把文本文件载入“文本”"
+    assert single["visible"] and not chat["visible"]  # the input boxes, not the chat, before any run
 
 
 def test_predictions_are_named_in_chinese() -> None:

@@ -73,7 +73,8 @@ def test_the_toy_task_is_offered_trained_reported_and_predicted_through_the_app(
     figures, tables = shown[2:2 + evaluate.FIGURE_SLOTS], shown[2 + evaluate.FIGURE_SLOTS:-2]
     assert figures[0]["visible"] and figures[0]["value"].layout.title.text == "Predicted moods"
     assert [t["label"] for t in tables if t["visible"]] == ["Every sentence"]
-    *boxes, _, document = playground._shaper(page)(run_id, session)
+    *boxes, _, document, single, chat = playground._shaper(page)(run_id, session)
+    assert single["visible"] and not chat["visible"]  # a toy that does not talk gets input boxes
     assert [box["label"] for box in boxes if box["visible"]] == ["The sentence"]
     assert document["label"] == "📄 Load a text file into “The sentence”"
 

@@ -14,7 +14,7 @@ import gradio as gr
 from engine.generation import GenerationSettings
 from engine.messages import Message
 from ui.context import Context
-from ui.errors import guarded_stream
+from ui.errors import guarded, guarded_stream
 
 CHAT_HEIGHT = 360
 
@@ -63,7 +63,7 @@ def wire(ctx: Context, panel: ChatPanel, run: gr.Dropdown) -> None:
     sent = gr.on([panel.send.click, panel.message.submit], _replier(ctx),
                  [run, ctx.state, panel.message, panel.system, *chats, *panel.settings], [panel.message, *chats])
     panel.stop.click(None, cancels=[sent])
-    gr.on([panel.clear.click, run.change], lambda: ([], []), None, chats, show_progress="hidden")
+    gr.on([panel.clear.click, run.change], guarded(lambda: ([], [])), None, chats, show_progress="hidden")
 
 
 def _replier(ctx: Context) -> Any:
