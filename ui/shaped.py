@@ -22,6 +22,7 @@ from ui.i18n import text
 ROLE_SLOTS = 4        # the most roles a task has (QA: question, context, answer text, answer start)
 NUMBER_SLOTS, SWITCH_SLOTS, CHOICE_SLOTS = 6, 3, 2
 INPUT_SLOTS = 3       # the most input roles a task has (QA: question and context; a chat: system too)
+NO_COLUMN = "—"       # an optional role's choice of no column
 
 
 def task_of(name: str) -> Task | None:
@@ -79,7 +80,9 @@ def guessed_columns(task: str, guesses: dict[str, str], columns: list[str], curr
         kept = current[i] if current[i] in columns and current[i] not in taken else ""
         pick = kept or (guesses.get(roles[i].name, "") if guesses.get(roles[i].name, "") not in taken else "")
         taken.add(pick)
-        updates.append(gr.update(choices=columns, value=pick))
+        # An optional role (a chat's system prompt) can be set back to no column.
+        choices = [(NO_COLUMN, ""), *columns] if roles[i].optional else columns
+        updates.append(gr.update(choices=choices, value=pick))
     return updates
 
 
