@@ -109,6 +109,11 @@ def choices(section: type, name: str) -> tuple[str, ...]:
     return _metadata(section, name)["choices"] or ()
 
 
+# data.columns' value for an optional role the person chose to leave out (a chat's system prompt), even when the
+# file has a column of that role's name.
+NO_COLUMN = "-"
+
+
 @dataclass
 class DataConfig:
     train_file: str = _field("The data the model learns from: a file (CSV, TSV, JSON, JSONL, Parquet, Excel), "
@@ -177,7 +182,7 @@ class DataConfig:
         for role, column in self.columns.items():
             if not column:
                 raise ConfigError(f"data.columns.{role}", "config.map_columns")
-        chosen = list(self.columns.values())
+        chosen = [column for column in self.columns.values() if column != NO_COLUMN]
         repeated = next((column for column in chosen if chosen.count(column) > 1), None)
         if repeated:
             raise ConfigError("data.columns", "config.same_columns", column=repeated)

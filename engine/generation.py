@@ -6,6 +6,7 @@ prompt gives the same answer; sampling follows the settings' seed.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Iterator
 
@@ -63,6 +64,16 @@ class GenerationSettings:
         return kwargs
 
 
+def text_content(content: Any) -> str:
+    """A chat message's text: a string, or the text parts of OpenAI-style content ([{type: text, text}]) as chat
+    files and Gradio's chatbot write it; a missing value is no text."""
+    if isinstance(content, (list, tuple)):
+        return "".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content)
+    if content is None or (isinstance(content, float) and content != content):  # None or NaN
+        return ""
+    return str(content)
+
+
 def generate_texts(model: Any, tokenizer: Any, prompts: list[list[int]], settings: GenerationSettings,
                    batch_size: int = 8) -> list[str]:
     """The text written after each prompt (token ids), in batches padded on the left as decoder-only models need."""
@@ -79,9 +90,10 @@ def generate_texts(model: Any, tokenizer: Any, prompts: list[list[int]], setting
 
 
 def stream_text(model: Any, tokenizer: Any, prompt: list[int], settings: GenerationSettings,
-                stop: threading.Event | None = None) -> Iterator[str]:
+                stop: threading.Event | None = None, lock: threading.Lock | None = None) -> Iterator[str]:
     """The text written after `prompt` (token ids), yielded piece by piece as the model writes it; setting `stop`
-    ends the generation after the current token."""
+    ends the generation after the current token. `lock` is held while the model writes, not while the reader
+    holds the stream open: a reader that goes away can never keep the model from others."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -97,8 +109,8 @@ def stream_text(model: Any, tokenizer: Any, prompt: list[int], settings: Generat
 
     def write() -> None:
         try:
-            _seed(settings)
-            with torch.inference_mode():
+            with lock or nullcontext(), torch.inference_mode():
+                _seed(settings)
                 model.generate(**batch, **settings.generate_kwargs(tokenizer), streamer=streamer,
                                stopping_criteria=StoppingCriteriaList([Stopped()]))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the reading thread, where the caller is

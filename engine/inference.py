@@ -88,8 +88,8 @@ class Predictor:
         setting `stop` ends it after the current token."""
         item = self.as_input(item)
         self.task.check_inputs([item])
-        with self._lock:
-            yield from self.task.stream(self.model, self.tokenizer, item, self.labels, self.max_length, settings, stop)
+        yield from self.task.stream(self.model, self.tokenizer, item, self.labels, self.max_length, settings, stop,
+                                    self._lock)
 
     @contextmanager
     def base_model(self, cfg: RunConfig) -> Iterator[Any]:

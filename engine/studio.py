@@ -349,6 +349,7 @@ class Studio:
         guesses = guess_roles(frame, [role for role in plan.roles if role.input and role.column not in frame.columns])
         columns = {role.role: role.column if role.column in frame.columns else guesses[role.role]
                    for role in plan.roles if role.input}
+        columns = {role: column for role, column in columns.items() if column}  # an optional role the file lacks
         inputs = [{name: ("" if is_missing(row[column]) else row[column]) for name, column in columns.items()}
                   for _, row in frame.iterrows()]
         return prediction_table(inputs, self.predictor(run_id, owner).predict(inputs), task.output_kind)

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from engine.config import RunConfig
+from engine.config import NO_COLUMN, RunConfig
 from engine.messages import localize
 from engine.tasks import Task, get_task, task_names
 from engine.tasks.base import TaskOption
@@ -22,7 +22,7 @@ from ui.i18n import text
 ROLE_SLOTS = 4        # the most roles a task has (QA: question, context, answer text, answer start)
 NUMBER_SLOTS, SWITCH_SLOTS, CHOICE_SLOTS = 6, 3, 2
 INPUT_SLOTS = 3       # the most input roles a task has (QA: question and context; a chat: system too)
-NO_COLUMN = "—"       # an optional role's choice of no column
+NO_COLUMN_SHOWN = "—"  # how the dropdown shows an optional role's choice of no column (NO_COLUMN)
 
 
 def task_of(name: str) -> Task | None:
@@ -77,12 +77,16 @@ def guessed_columns(task: str, guesses: dict[str, str], columns: list[str], curr
         if i >= len(roles):
             updates.append(gr.update(choices=[], value=""))
             continue
-        kept = current[i] if current[i] in columns and current[i] not in taken else ""
+        # A column the file has stays chosen, and so does an optional role the person left out.
+        left_out = roles[i].optional and current[i] == NO_COLUMN
+        kept = current[i] if (current[i] in columns and current[i] not in taken) or left_out else ""
         pick = kept or (guesses.get(roles[i].name, "") if guesses.get(roles[i].name, "") not in taken else "")
         taken.add(pick)
-        # An optional role (a chat's system prompt) can be set back to no column.
-        choices = [(NO_COLUMN, ""), *columns] if roles[i].optional else columns
-        updates.append(gr.update(choices=choices, value=pick))
+        # An optional role (a chat's system prompt) can be left out, even when the file has a column of its name.
+        if roles[i].optional:
+            updates.append(gr.update(choices=[(NO_COLUMN_SHOWN, NO_COLUMN), *columns], value=pick or NO_COLUMN))
+        else:
+            updates.append(gr.update(choices=columns, value=pick))
     return updates
 
 

@@ -52,6 +52,9 @@ class DataPlan:
     reader: NativeReader | None = None
     group: str | None = None   # a column whose rows stay together in one split (questions about one context)
     reader_key: str = ""   # names the reader in the table cache: a task's reading of a file is its own
+    # The roles whose values together make a row a repeat of an earlier one; none named: the input roles (the
+    # same text twice is one example, whatever its labels). A chat repeats only with its answer too.
+    duplicate_roles: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:

@@ -152,8 +152,11 @@ def empty_rows(df: pd.DataFrame, plan: DataPlan) -> pd.Series:
 
 
 def repeated_inputs(df: pd.DataFrame, plan: DataPlan) -> pd.Series:
-    """True where the model's input (every input role together) appeared in an earlier row."""
-    inputs = {role.column: hashable(df[role.column], role.kind) for role in plan.roles if role.input}
+    """True where the model's input (every input role together, or the plan's duplicate roles) appeared in an
+    earlier row."""
+    keyed = [role for role in plan.roles if role.role in plan.duplicate_roles] if plan.duplicate_roles else \
+        [role for role in plan.roles if role.input]
+    inputs = {role.column: hashable(df[role.column], role.kind) for role in keyed}
     return pd.DataFrame(inputs, index=df.index).duplicated(keep="first")
 
 

@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from engine.config import NO_COLUMN
 from engine.errors import ConfigError, DataError, RunError
 from engine.messages import Message, register_messages
 
@@ -76,7 +77,8 @@ class ColumnRole:
     optional: bool = False   # a file may lack it (a chat's system prompt); unless the user maps it, it is left out
 
     def column(self, cfg: "RunConfig") -> str:
-        """The user's column for this role; the role's own name when the config maps none."""
+        """The user's column for this role; the role's own name when the config maps none (NO_COLUMN, "-", when
+        the person left an optional role out: no file has that column)."""
         return cfg.data.columns.get(self.name) or self.name
 
 
@@ -126,7 +128,8 @@ class Task(ABC):
     options: tuple[TaskOption, ...] = ()
     output_kind: str              # one of OUTPUT_KINDS
     peft_task_type: str           # a peft.TaskType name: SEQ_CLS, TOKEN_CLS, QUESTION_ANS, CAUSAL_LM, SEQ_2_SEQ_LM
-    model_kinds: tuple[str, ...] = ("encoder", "decoder")   # engine.models.MODEL_KINDS it can train
+    # engine.models.MODEL_KINDS it can train: heads for classification, tags and spans exist for all three
+    model_kinds: tuple[str, ...] = ("encoder", "decoder", "encoder-decoder")
     default_method: str = "full"  # the method the form starts with for this task (LoRA for a 135M-parameter writer)
     chat: bool = False            # the playground talks with it turn by turn (its output kind is text)
 
@@ -164,7 +167,8 @@ class Task(ABC):
         labels = [role for role in self.roles if role.kind == "label"]
         # A role the user mapped is required of the file, even an optional one: a typo must not be ignored.
         return DataPlan(roles=tuple(RoleColumn(r.name, r.column(cfg), r.kind, r.input, r.description,
-                                               r.optional and r.name not in cfg.data.columns) for r in self.roles),
+                                               r.optional and cfg.data.columns.get(r.name, NO_COLUMN) == NO_COLUMN)
+                                    for r in self.roles),
                         stratify=labels[0].column(cfg) if labels else None, reader=self.read_native,
                         reader_key=self.name)
 
@@ -279,9 +283,10 @@ class Task(ABC):
         return self.report(frame, predictions, cfg, predictor.labels, split)
 
     def stream(self, model: Any, tokenizer: Any, item: dict[str, Any], labels: Any, max_length: int, settings: Any,
-               stop: Any = None) -> Any:
+               stop: Any = None, lock: Any = None) -> Any:
         """The text a model writes for one input, piece by piece (tasks whose output kind is text); `settings`
-        are engine.generation.GenerationSettings, `stop` a threading.Event that ends it early."""
+        are engine.generation.GenerationSettings, `stop` a threading.Event that ends it early, `lock` the
+        predictor's, held while the model works (never across a yield)."""
         raise RunError("tasks.no_stream", task=self.title)
 
     def inputs(self, frame: "pd.DataFrame", cfg: "RunConfig") -> list[dict[str, Any]]:

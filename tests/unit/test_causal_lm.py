@@ -214,3 +214,96 @@ def test_a_short_lora_run_logs_perplexity_and_samples_reports_and_streams(tmp_pa
     predictor = Predictor.from_run(record.run_dir)
     written = "".join(predictor.stream({"prompt": "How do I boil an egg?"}, GenerationSettings(max_new_tokens=6)))
     assert written.strip() == predictor.predict([{"prompt": "How do I boil an egg?"}])[0]["text"][:len(written.strip())]
+    # A file of prompts alone (no system or history column) is answered row by row.
+    from engine.studio import Studio
+
+    prompts = tmp_path / "prompts.csv"
+    pd.DataFrame({"prompt": ["How do I boil an egg?", "Name a fruit."]}).to_csv(prompts, index=False)
+    table = Studio(tmp_path / "runs").predict_table(record.id, "local", str(prompts))
+    assert list(table.columns) == ["prompt", "generated"] and len(table) == 2
+
+
+def test_bad_history_cells_are_data_errors_and_text_parts_are_joined() -> None:
+    from engine.errors import DataError
+    from engine.tasks.causal_lm.examples import parse_history
+
+    assert parse_history(float("nan")) == [] and parse_history("  ") == []
+    assert parse_history('[{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text", "text": "!"}]}]'
+                         ) == [{"role": "user", "content": "hi!"}]
+    for bad in ("not json", '[{"role": "user"}]', "5", "null"):
+        with pytest.raises(DataError, match="JSON list"):
+            parse_history(bad)
+
+
+def test_a_template_that_refuses_the_turns_is_a_data_error(chat_tokenizer: Any) -> None:
+    from engine.errors import DataError
+
+    strict = load_tokenizer(chat_tokenizer.name_or_path)
+    strict.chat_template = "{{ raise_exception('Conversation roles must alternate') }}"
+    with pytest.raises(DataError, match="roles must alternate"):
+        chat_example(strict, Conversation("hi", "hello"), 32)
+
+
+def test_a_tokenizer_without_an_end_token_ends_with_sep_or_is_refused(tokenizer: Any) -> None:
+    import copy
+
+    from engine.tasks.causal_lm.examples import end_token
+
+    bert = copy.deepcopy(tokenizer)
+    assert bert.eos_token_id is None and end_token(bert) == bert.sep_token_id == bert.eos_token_id
+    bare = copy.deepcopy(tokenizer)
+    bare.sep_token = None
+    with pytest.raises(ModelError, match="no end-of-text token"):
+        end_token(bare)
+
+
+def test_a_chat_repeats_only_with_its_answer_and_a_left_out_prompt_column_trains_plain_text(tmp_path: Path) -> None:
+    from engine.config import NO_COLUMN
+    from engine.data import load_splits
+
+    path = tmp_path / "chats.csv"
+    rows = [("same question", "first answer"), ("same question", "second answer"), ("same question", "first answer")]
+    pd.DataFrame([{"prompt": p, "response": r} for p, r in rows * 10 + [(f"q{i}", f"a{i}") for i in range(20)]]
+                 ).to_csv(path, index=False)
+    cfg = RunConfig(task="causal_lm", data=DataConfig(train_file=str(path)))
+    data = load_splits(cfg.data, TASK.data_plan(cfg))
+    assert data.clean.dropped_duplicates == 28  # 30 rows of one prompt hold 2 different answers
+    plain = RunConfig(task="causal_lm", data=DataConfig(train_file=str(path),
+                                                        columns={"prompt": NO_COLUMN, "response": "response"}))
+    splits = load_splits(plain.data, TASK.data_plan(plain)).splits
+    assert TASK.checked_labels(splits, plain) == {"shape": "text"}
+
+
+def test_a_long_chat_keeps_its_system_prompt_and_latest_turns(chat_tokenizer: Any) -> None:
+    history = [{"role": role, "content": f"turn {i} " + "word " * 20}
+               for i, role in enumerate(["user", "assistant"] * 6)]
+    item = {"prompt": "last question", "system": "Be brief.", "history": history}
+    ids = TASK.prompt_for(chat_tokenizer, item, {"shape": "chat"}, 120)
+    text = chat_tokenizer.decode(ids)
+    assert len(ids) <= 120 and "be brief." in text and "last question" in text
+    assert "turn 11" in text and "turn 0 " not in text
+
+
+def test_prompt_tuning_is_scored_on_the_texts_own_positions(tiny_causal_lm: str, chat_tokenizer: Any) -> None:
+    from engine.methods import apply_method
+    from engine.tasks.causal_lm.scoring import perplexity
+
+    model = apply_method(TASK.build_model(tiny_causal_lm, {"shape": "chat"}),
+                         MethodConfig(kind="prompt_tuning", num_virtual_tokens=4), tiny_causal_lm, "CAUSAL_LM")
+    blocks = text_blocks(chat_tokenizer, ["a few words to score here"], 6)
+    assert 1 < perplexity(model, blocks, chat_tokenizer.pad_token_id) < 10 * len(chat_tokenizer)
+
+
+def test_a_stream_left_open_does_not_keep_the_model_from_others(tiny_causal_lm: str, tmp_path: Path) -> None:
+    from engine.inference import Predictor
+
+    predictor = Predictor(TASK, TASK.build_model(tiny_causal_lm, {"shape": "chat"}), load_tokenizer(tiny_causal_lm),
+                          64, {"shape": "chat"})
+    stream = predictor.stream({"prompt": "hello"}, GenerationSettings(max_new_tokens=40, repetition_penalty=1.0))
+    next(stream)  # the reader takes one piece and walks away without closing the stream
+    answered: list[Any] = []
+    other = threading.Thread(target=lambda: answered.append(predictor.predict([{"prompt": "hi"}])))
+    other.start()
+    other.join(timeout=60)
+    assert answered and answered[0][0]["text"]
+    stream.close()

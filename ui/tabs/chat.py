@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from engine.generation import GenerationSettings
+from engine.generation import GenerationSettings, text_content
 from engine.messages import Message
 from ui.context import Context
 from ui.errors import guarded, guarded_stream
@@ -81,23 +81,26 @@ def _replier(ctx: Context) -> Any:
             chat += [{"role": "user", "content": message.strip()}, {"role": "assistant", "content": ""}]
         yield "", chats[False], chats[True]
         for is_base, chat in chats.items():
-            # An answer cut off by Stop before its first word is no turn the model should read.
-            history = [turn for turn in chat[:-2] if turn["content"].strip() or turn["role"] == "user"]
-            item = {"prompt": message.strip(), "system": system or "", "history": history}
+            item = {"prompt": message.strip(), "system": system or "", "history": answered(chat[:-2])}
             for piece in ctx.studio.stream(run_id, session["owner"], item, settings, base=is_base):
                 chat[-1]["content"] += piece
                 yield gr.skip(), chats[False], chats[True]
     return reply
 
 
+def answered(turns: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The exchanges the model answered: a question whose answer Stop cut before its first word is left out with
+    it (templates need the user and the assistant to alternate)."""
+    kept: list[dict[str, str]] = []
+    for turn in turns:
+        if turn["role"] == "assistant" and not turn["content"].strip():
+            if kept and kept[-1]["role"] == "user":
+                kept.pop()
+            continue
+        kept.append(turn)
+    return kept
+
+
 def _turns(chat: list | None) -> list[dict[str, str]]:
     """A Chatbot's messages as plain {role, content} turns (the model's earlier answers included)."""
-    return [{"role": turn["role"], "content": _content(turn["content"])} for turn in chat or []]
-
-
-def _content(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # Gradio 6 may hand content back as a list of {type: text, text} parts
-        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
-    return str(content)
+    return [{"role": turn["role"], "content": text_content(turn["content"])} for turn in chat or []]

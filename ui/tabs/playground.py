@@ -116,8 +116,9 @@ def _shaper(ctx: Context) -> Any:
         task = get_task(ctx.studio.config(run_id, session["owner"]).task)
         roles = task.input_roles
         names = [sentence_case(str(localize(role.description, lang))) for role in roles]
-        boxes = [gr.update(label=names[i], visible=True) if i < len(roles) else gr.update(visible=False, value="")
-                 for i in range(shaped.INPUT_SLOTS)]
+        # A chat's boxes are hidden: what an earlier run's task left in them must not ride along in batch mode.
+        boxes = [gr.update(label=names[i], visible=True, **({"value": ""} if task.chat else {})) if i < len(roles)
+                 else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]
         return [*boxes, gr.update(info=words("batch_shared_inputs", lang) if len(roles) > 1 and not task.chat else None),
                 gr.update(label=words("load_document", lang).format(box=names[-1])),
                 gr.update(visible=not task.chat), gr.update(visible=task.chat)]

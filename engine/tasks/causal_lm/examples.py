@@ -12,7 +12,41 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from engine.data.kinds import is_missing
+from engine.generation import text_content
+from engine.errors import DataError, ModelError
+from engine.messages import register_messages
+
 IGNORED = -100   # the label the loss skips
+
+register_messages({
+    "clm.bad_history": ("A history cell must hold the earlier turns of the chat as a JSON list of {{\"role\": ..., "
+                        "\"content\": ...}} objects; this one does not: {value}",
+                        "历史对话单元格必须是由 {{\"role\": ..., \"content\": ...}} 对象组成的 JSON 列表；这个不是：{value}"),
+    "clm.template_refused": ("The model's chat template refuses these turns ({error}). Some templates need user and "
+                             "assistant turns to alternate, or have no system role: leave the system column out or "
+                             "fix the turns.",
+                             "模型的对话模板拒绝了这些对话轮次（{error}）。有些模板要求用户和助手轮流发言，或者没有系统角色："
+                             "请不选系统列，或修正对话轮次。"),
+    "clm.no_end_token": ("This model's tokenizer has no end-of-text token, so a causal LM could not learn where an "
+                         "answer or a text ends. Choose a model whose tokenizer has one (eos_token).",
+                         "这个模型的分词器没有文本结束词元，因果语言模型就学不会回答或文本在哪里结束。请选择分词器带有 eos_token 的模型。"),
+})
+
+
+def end_token(tokenizer: Any) -> int:
+    """The end-of-text id; a tokenizer without one (a BERT vocabulary under a GPT-2, say) ends with [SEP], which
+    is then also its eos_token, saved with the model. A ModelError when it has neither."""
+    if tokenizer.eos_token_id is None and getattr(tokenizer, "sep_token", None):
+        tokenizer.eos_token = tokenizer.sep_token
+    if tokenizer.eos_token_id is None:
+        raise ModelError("clm.no_end_token")
+    return tokenizer.eos_token_id
+
+
+def pad_token(tokenizer: Any) -> int:
+    """The padding id: the pad token, else the end token (the mask and -100 labels hide padding anyway)."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else end_token(tokenizer)
 PLAIN_PROMPT = "### Instruction:\n{prompt}\n\n### Response:\n"
 
 
@@ -31,21 +65,34 @@ class Conversation:
 
 
 def parse_history(value: Any) -> list[dict[str, str]]:
-    """Earlier turns from a history cell: a list of {role, content}, or its JSON text; blank is none."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """Earlier turns from a history cell: a list of {role, content} (content may be a list of text parts), or its
+    JSON text; blank or missing is none. Anything else is a DataError that says what the cell must hold."""
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
         return []
-    turns = json.loads(value) if isinstance(value, str) else value
-    return [{"role": str(turn["role"]), "content": str(turn["content"])} for turn in turns]
+    try:
+        turns = json.loads(value) if isinstance(value, str) else value
+        return [{"role": str(turn["role"]), "content": text_content(turn["content"])} for turn in turns]
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise DataError("clm.bad_history", value=str(value)[:80]) from exc
 
 
 def has_template(tokenizer: Any) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
 
 
+def render(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
+    """The model's chat template applied, or a DataError saying why it refused these turns (templates that need
+    user and assistant to alternate, or that have no system role)."""
+    try:
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+    except Exception as exc:  # noqa: BLE001 - jinja raises its own errors from the template's own checks
+        raise DataError("clm.template_refused", error=str(exc)[:200]) from exc
+
+
 def prompt_text(tokenizer: Any, conversation: Conversation) -> str:
     """The text before the answer: the rendered chat up to the assistant's turn."""
     if has_template(tokenizer):
-        return tokenizer.apply_chat_template(conversation.messages(), tokenize=False, add_generation_prompt=True)
+        return render(tokenizer, conversation.messages(), add_generation_prompt=True)
     earlier = "".join(f"{turn['content']}\n\n" for turn in conversation.messages()[:-1])
     return earlier + PLAIN_PROMPT.format(prompt=conversation.prompt)
 
@@ -54,11 +101,12 @@ def answer_text(tokenizer: Any, conversation: Conversation) -> str:
     """The answer as the template closes it (ChatML adds <|im_end|> and a newline), so the model learns to stop."""
     if has_template(tokenizer):
         before = prompt_text(tokenizer, conversation)
-        whole = tokenizer.apply_chat_template([*conversation.messages(),
-                                               {"role": "assistant", "content": conversation.response}], tokenize=False)
+        whole = render(tokenizer, [*conversation.messages(), {"role": "assistant", "content": conversation.response}],
+                       add_generation_prompt=False)
         if whole.startswith(before):
             return whole[len(before):]
-    return conversation.response + (tokenizer.eos_token or "")
+    end_token(tokenizer)
+    return conversation.response + tokenizer.eos_token
 
 
 def prompt_ids(tokenizer: Any, conversation: Conversation) -> list[int]:
@@ -92,7 +140,7 @@ def chat_example(tokenizer: Any, conversation: Conversation, max_length: int) ->
 def text_blocks(tokenizer: Any, texts: list[str], block_size: int) -> list[Tokenized]:
     """Documents joined with the end-of-text token between them, cut into blocks of `block_size` tokens; every
     token is learned, and the last block is as long as what is left."""
-    end = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    end = [end_token(tokenizer)]
     stream: list[int] = []
     for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]:
         stream += [*ids, *end]

@@ -47,6 +47,8 @@ def perplexity(model: Any, examples: list[Tokenized], pad_id: int, batch_size: i
             inputs = collate([{"input_ids": e.input_ids, "labels": e.labels} for e in batch])
             inputs = {key: value.to(model.device) for key, value in inputs.items()}
             logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+            # Prompt tuning puts its virtual tokens first: the text's own positions are the last ones.
+            logits = logits[:, -inputs["input_ids"].shape[1]:]
             targets = inputs["labels"][:, 1:]
             losses = torch.nn.functional.cross_entropy(logits[:, :-1].float().transpose(1, 2), targets,
                                                        ignore_index=IGNORED, reduction="sum")

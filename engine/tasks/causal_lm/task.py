@@ -10,6 +10,7 @@ before and after (scoring.py). Predictions are generated text, streamed in the p
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pandas as pd
@@ -17,12 +18,12 @@ import pandas as pd
 from engine.data.loading import DemoDataset, demo_file, register_demo
 from engine.errors import DataError
 from engine.evaluation import EvalReport
-from engine.generation import GenerationSettings, generate_texts, stream_text
+from engine.generation import GenerationSettings, generate_texts, stream_text, text_content
 from engine.messages import Message, register_messages
 from engine.rouge import mean_rouge
 from engine.tasks.base import ColumnRole, MetricSpec, Task, TaskOption, register_task
 from engine.tasks.causal_lm.examples import (CausalCollator, Conversation, Tokenized, chat_example, packed,
-                                             parse_history, prompt_ids, text_blocks)
+                                             pad_token, parse_history, prompt_ids, text_blocks)
 from engine.tasks.causal_lm.formats import read_instructions
 from engine.tasks.causal_lm.samples import SAMPLE_PROMPTS, SampleGenerations
 from engine.tasks.causal_lm.scoring import answers_report, perplexity
@@ -101,6 +102,13 @@ class CausalLM(Task):
     def read_native(self, path: "Path", name: str, options: "ReadOptions") -> "LoadedTable | None":
         return read_instructions(path, name, options)
 
+    def data_plan(self, cfg: "RunConfig") -> Any:
+        """A row repeats an earlier one only when its answer (or its text) repeats too: several answers to one
+        prompt are several examples."""
+        from dataclasses import replace
+
+        return replace(super().data_plan(cfg), duplicate_roles=tuple(role.name for role in self.roles))
+
     # -- the data -----------------------------------------------------------------------------------------------
     def shape(self, frame: "pd.DataFrame", cfg: "RunConfig") -> str:
         return CHAT if "prompt" in self.columns(frame, cfg) else TEXT
@@ -113,7 +121,8 @@ class CausalLM(Task):
         def cells(name: str) -> list[Any]:
             return frame[columns[name]].tolist() if name in columns else [None] * len(frame)
 
-        return [Conversation(str(prompt or ""), str(response or ""), str(system or ""), parse_history(history))
+        return [Conversation(text_content(prompt), text_content(response), text_content(system),
+                             parse_history(history))
                 for prompt, response, system, history in zip(cells("prompt"), cells("response"), cells("system"),
                                                               cells("history"))]
 
@@ -128,6 +137,10 @@ class CausalLM(Task):
         """Any text can be scored."""
 
     def checked_labels(self, splits: Any, cfg: "RunConfig") -> dict[str, Any]:
+        """The shape, with every split's chats read once here (a bad history cell is refused before the run)."""
+        for part in ("train", "validation", "test"):
+            frame = getattr(splits, part)
+            self.conversations(frame, self.columns(frame, cfg))
         labels = super().checked_labels(splits, cfg)
         code = "clm.data_chat" if labels["shape"] == CHAT else "clm.data_text"
         splits.notes.append(Message(code, {"rows": len(splits.train), "length": cfg.model.max_length}))
@@ -174,7 +187,7 @@ class CausalLM(Task):
         return Dataset.from_dict({"input_ids": [e.input_ids for e in examples], "labels": [e.labels for e in examples]})
 
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
-        return CausalCollator(_pad_id(tokenizer), cfg.model.max_length if cfg.train.padding == "max_length" else 0)
+        return CausalCollator(pad_token(tokenizer), cfg.model.max_length if cfg.train.padding == "max_length" else 0)
 
     def trainer_class(self) -> type:
         return _perplexity_trainer()
@@ -197,7 +210,9 @@ class CausalLM(Task):
         each text and what follows them."""
         if labels["shape"] == CHAT:
             conversations = self.conversations(frame, self.columns(frame, cfg))
-            return ([c.prompt for c in conversations], [prompt_ids(tokenizer, c) for c in conversations],
+            # Cut as training cut them (the prompt keeps its end): a model has positions for max_length tokens.
+            return ([c.prompt for c in conversations],
+                    [prompt_ids(tokenizer, c)[-cfg.model.max_length:] for c in conversations],
                     [c.response for c in conversations])
         texts = frame[self.role("response").column(cfg)].astype(str).tolist()
         ids = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
@@ -213,10 +228,10 @@ class CausalLM(Task):
         shown = frame.head(self.option(cfg, "report_prompts"))
         prompts, ids, references = self._held_out(shown, tokenizer, cfg, labels)
         settings = GenerationSettings(max_new_tokens=self.option(cfg, "report_tokens"))
-        metrics = {"perplexity": perplexity(predictor.model, examples, _pad_id(tokenizer))}
+        metrics = {"perplexity": perplexity(predictor.model, examples, pad_token(tokenizer))}
         tuned = generate_texts(predictor.model, tokenizer, ids, settings) if ids else []
         with predictor.base_model(cfg) as base:
-            metrics["base_perplexity"] = perplexity(base, examples, _pad_id(tokenizer))
+            metrics["base_perplexity"] = perplexity(base, examples, pad_token(tokenizer))
             before = generate_texts(base, tokenizer, ids, settings) if ids else []
         chat = labels["shape"] == CHAT
         if chat and ids:
@@ -239,23 +254,33 @@ class CausalLM(Task):
     def predict(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: dict[str, Any],
                 max_length: int, batch_size: int = 8) -> list[dict]:
         """The text each model writes for each input, greedily (the same input gives the same text)."""
-        ids = [self.prompt_for(tokenizer, item, labels, max_length) for item in inputs]
-        return [{"text": text} for text in generate_texts(model, tokenizer, ids, GenerationSettings(), batch_size)]
+        settings = GenerationSettings()
+        limit = context_length(model, tokenizer) - settings.max_new_tokens
+        ids = [self.prompt_for(tokenizer, item, labels, limit) for item in inputs]
+        return [{"text": text} for text in generate_texts(model, tokenizer, ids, settings, batch_size)]
 
     def stream(self, model: Any, tokenizer: Any, item: dict[str, Any], labels: dict[str, Any], max_length: int,
-               settings: GenerationSettings, stop: threading.Event | None = None) -> Iterator[str]:
-        yield from stream_text(model, tokenizer, self.prompt_for(tokenizer, item, labels, max_length), settings, stop)
+               settings: GenerationSettings, stop: threading.Event | None = None,
+               lock: threading.Lock | None = None) -> Iterator[str]:
+        """A chat answer (or a continuation) piece by piece; a long chat keeps its system prompt and its latest
+        turns within the model's context, the answer's room left free."""
+        with lock or nullcontext():
+            ids = self.prompt_for(tokenizer, item, labels, context_length(model, tokenizer) - settings.max_new_tokens)
+        yield from stream_text(model, tokenizer, ids, settings, stop, lock)
 
-    def prompt_for(self, tokenizer: Any, item: dict[str, Any], labels: dict[str, Any], max_length: int) -> list[int]:
+    def prompt_for(self, tokenizer: Any, item: dict[str, Any], labels: dict[str, Any], limit: int) -> list[int]:
         """An input's ids as the model was trained to read them (a chat through its template, or a text to
-        continue), keeping the last `max_length` tokens of a longer one."""
-        prompt = str(item.get("prompt") or "")
+        continue), in at most `limit` tokens: the oldest earlier turns go first, then the text's beginning."""
+        prompt = text_content(item.get("prompt"))
+        limit = max(limit, 1)
         if labels.get("shape") == TEXT:
-            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        else:
-            ids = prompt_ids(tokenizer, Conversation(prompt, system=str(item.get("system") or ""),
-                                                     history=parse_history(item.get("history"))))
-        return ids[-max_length:]
+            return tokenizer(prompt, add_special_tokens=False)["input_ids"][-limit:]
+        history = parse_history(item.get("history"))
+        while True:
+            ids = prompt_ids(tokenizer, Conversation(prompt, system=text_content(item.get("system")), history=history))
+            if len(ids) <= limit or not history:
+                return ids[-limit:]
+            history = history[2:]  # one exchange, a question and its answer
 
     def inputs(self, frame: "pd.DataFrame", cfg: "RunConfig") -> list[dict[str, Any]]:
         """The rows as predict() takes them; an optional role the frame lacks is left out."""
@@ -268,8 +293,10 @@ class CausalLM(Task):
             raise DataError("tasks.no_input", role=self.role("prompt").description)
 
 
-def _pad_id(tokenizer: Any) -> int:
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+def context_length(model: Any, tokenizer: Any) -> int:
+    """How many tokens the model reads at once (its positions, or the tokenizer's limit when smaller)."""
+    positions = getattr(model.config, "max_position_embeddings", None) or 10**6
+    return int(min(positions, tokenizer.model_max_length or 10**6))
 
 
 _TRAINER: list[type] = []
