@@ -112,6 +112,7 @@ def _wire(ctx: Context, tabs: Tabs) -> None:
     params.wire(ctx, tabs.params, tabs.task)
     train.wire(ctx, tabs.train, [tabs.evaluate.run, tabs.playground.run])
     train.wire_readiness(ctx, tabs.train, tabs.data.ready)
+    tabs.train_page.select(None, js=train.SHOW_LOG_END_JS)  # in the browser only
     train.wire_estimate(ctx, tabs.train, [tabs.train_page.select, tabs.data.ready.change, tabs.train.ended.change,
                                           ctx.language.change])
     evaluate.wire(ctx, tabs.evaluate, tabs.train.ended)

@@ -49,6 +49,13 @@ FOLLOW_LOG_JS = """() => {
   const follow = () => { if (box.dataset.follows === 'yes') box.scrollTop = box.scrollHeight; };
   for (const ms of [0, 100, 400]) setTimeout(follow, ms);
 }"""
+# Opening the tab: the box that grew while hidden is laid out over a few frames (Gradio sizes it after showing it),
+# and a layout pass can put it back at its top after the ResizeObserver scrolled it; follow again once it settles.
+SHOW_LOG_END_JS = """() => {
+  const follow = () => { const box = document.querySelector('#run-log textarea');
+    if (box && box.dataset.follows !== 'no') box.scrollTop = box.scrollHeight; };
+  for (const ms of [50, 300, 800, 1500]) setTimeout(follow, ms);
+}"""
 
 
 @dataclass
