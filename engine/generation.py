@@ -54,9 +54,8 @@ class GenerationSettings:
 
     def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
         """Arguments of model.generate: greedy at temperature 0, else sampling with the filters."""
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "repetition_penalty": self.repetition_penalty,
-                                  "pad_token_id": pad, "eos_token_id": tokenizer.eos_token_id}
+                                  "pad_token_id": _pad_id(tokenizer), "eos_token_id": tokenizer.eos_token_id}
         if self.temperature > 0:
             kwargs.update(do_sample=True, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
         else:  # the model's own generation config may ask for sampling; greedy must mean greedy

@@ -217,14 +217,19 @@ def inspect_model(spec: str, progress: Callable[[Message], None] | None = None) 
     with torch.device("meta"):
         body = AutoModel.from_config(config)
     tokenizer = load_tokenizer(resolved.path)
-    positions = getattr(config, "max_position_embeddings", None) or 10**9
     return ModelInfo(
         spec=spec, source=resolved.source,
         architecture=(config.architectures or [type(body).__name__])[0],
         model_type=config.model_type, parameters=sum(p.numel() for p in body.parameters()),
-        max_length=int(min(tokenizer.model_max_length, positions)),
+        max_length=readable_length(config, tokenizer),
         vocab_size=int(config.vocab_size), hidden_size=int(getattr(config, "hidden_size", 0)),
         layers=int(getattr(config, "num_hidden_layers", 0)), kind=model_kind(config))
+
+
+def readable_length(config: Any, tokenizer: Any) -> int:
+    """How many tokens a model reads at once: its positions, or its tokenizer's limit when that is smaller."""
+    positions = getattr(config, "max_position_embeddings", None) or 10**9
+    return int(min(tokenizer.model_max_length or 10**9, positions))
 
 
 @dataclass

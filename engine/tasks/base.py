@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from engine.config import NO_COLUMN
-from engine.errors import ConfigError, DataError, RunError
+from engine.errors import ConfigError, DataError, ModelError, RunError
 from engine.messages import Message, register_messages
 
 if TYPE_CHECKING:
@@ -193,8 +193,6 @@ class Task(ABC):
     def check_model(self, kind: str, architecture: str) -> None:
         """Refuse a model of a kind this task cannot train (an encoder cannot write text), before any weight loads."""
         if kind not in self.model_kinds:
-            from engine.errors import ModelError
-
             hint = "tasks.kind_hint_decoder" if self.model_kinds == ("decoder",) else "tasks.kind_hint_other"
             raise ModelError("tasks.wrong_model_kind", task=self.title, needed=Message(f"tasks.kind_{self.model_kinds[0]}"),
                              kind=Message(f"tasks.kind_{kind}"), architecture=architecture, hint=Message(hint))

@@ -9,6 +9,7 @@ before and after (scoring.py). Predictions are generated text, streamed in the p
 """
 from __future__ import annotations
 
+import functools
 import threading
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -25,8 +26,8 @@ from engine.tasks.base import ColumnRole, MetricSpec, Task, TaskOption, register
 from engine.tasks.causal_lm.examples import (CausalCollator, Conversation, Tokenized, chat_example, packed,
                                              pad_token, parse_history, prompt_ids, text_blocks)
 from engine.tasks.causal_lm.formats import read_instructions
-from engine.tasks.causal_lm.samples import SAMPLE_PROMPTS, SampleGenerations
 from engine.tasks.causal_lm.scoring import answers_report, perplexity
+from engine.models import readable_length
 from engine.tasks.heads import load_head_model
 
 if TYPE_CHECKING:
@@ -142,8 +143,7 @@ class CausalLM(Task):
             frame = getattr(splits, part)
             self.conversations(frame, self.columns(frame, cfg))
         labels = super().checked_labels(splits, cfg)
-        code = "clm.data_chat" if labels["shape"] == CHAT else "clm.data_text"
-        splits.notes.append(Message(code, {"rows": len(splits.train), "length": cfg.model.max_length}))
+        splits.notes.append(shape_note(labels["shape"], len(splits.train), cfg.model.max_length))
         return labels
 
     def inspect_notes(self, frame: "pd.DataFrame", plan: Any, tokenizer: Any, cfg: "RunConfig",
@@ -153,8 +153,7 @@ class CausalLM(Task):
             return []
         columns = {role.role: role.column for role in plan.roles if role.column in frame.columns}
         shape = CHAT if "prompt" in columns else TEXT
-        code = "clm.data_chat" if shape == CHAT else "clm.data_text"
-        notes = [Message(code, {"rows": len(frame), "length": cfg.model.max_length})]
+        notes = [shape_note(shape, len(frame), cfg.model.max_length)]
         if shape == CHAT and tokenizer is not None:
             conversations = self.conversations(frame.head(sample_size), columns)
             cut = sum(chat_example(tokenizer, c, cfg.model.max_length).cut for c in conversations)
@@ -200,6 +199,9 @@ class CausalLM(Task):
     def callbacks(self, validation: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig", labels: dict[str, Any],
                   log: "EventLog") -> list[Any]:
         """Answers to the first three held-out prompts at each evaluation (the beginnings of texts for raw text)."""
+        # Imported here: a Trainer callback pulls in torch, which loading the task registry must not.
+        from engine.tasks.causal_lm.samples import SAMPLE_PROMPTS, SampleGenerations
+
         prompts, ids, references = self._held_out(validation.head(SAMPLE_PROMPTS), tokenizer, cfg, labels)
         return [SampleGenerations(log, prompts, ids, references)]
 
@@ -245,7 +247,7 @@ class CausalLM(Task):
                split: str) -> EvalReport:
         """The answers alone (without perplexities, which need the model: see evaluate)."""
         chat = labels["shape"] == CHAT
-        prompts = [str(item.get("prompt") or "") for item in self.inputs(frame, cfg)]
+        prompts = [text_content(item.get("prompt")) for item in self.inputs(frame, cfg)]
         references = frame[self.role("response").column(cfg)].astype(str).tolist()
         tuned = [prediction["text"] for prediction in predictions]
         metrics = {"rouge_l": mean_rouge(tuned, references, ("rougeL",))["rougeL"]} if chat else {}
@@ -255,7 +257,7 @@ class CausalLM(Task):
                 max_length: int, batch_size: int = 8) -> list[dict]:
         """The text each model writes for each input, greedily (the same input gives the same text)."""
         settings = GenerationSettings()
-        limit = context_length(model, tokenizer) - settings.max_new_tokens
+        limit = readable_length(model.config, tokenizer) - settings.max_new_tokens
         ids = [self.prompt_for(tokenizer, item, labels, limit) for item in inputs]
         return [{"text": text} for text in generate_texts(model, tokenizer, ids, settings, batch_size)]
 
@@ -265,7 +267,8 @@ class CausalLM(Task):
         """A chat answer (or a continuation) piece by piece; a long chat keeps its system prompt and its latest
         turns within the model's context, the answer's room left free."""
         with lock or nullcontext():
-            ids = self.prompt_for(tokenizer, item, labels, context_length(model, tokenizer) - settings.max_new_tokens)
+            room = readable_length(model.config, tokenizer) - settings.max_new_tokens
+            ids = self.prompt_for(tokenizer, item, labels, room)
         yield from stream_text(model, tokenizer, ids, settings, stop, lock)
 
     def prompt_for(self, tokenizer: Any, item: dict[str, Any], labels: dict[str, Any], limit: int) -> list[int]:
@@ -293,19 +296,14 @@ class CausalLM(Task):
             raise DataError("tasks.no_input", role=self.role("prompt").description)
 
 
-def context_length(model: Any, tokenizer: Any) -> int:
-    """How many tokens the model reads at once (its positions, or the tokenizer's limit when smaller)."""
-    positions = getattr(model.config, "max_position_embeddings", None) or 10**6
-    return int(min(positions, tokenizer.model_max_length or 10**6))
+def shape_note(shape: str, rows: int, length: int) -> Message:
+    """How the rows train: as chats learned on their answers, or as plain text cut into blocks."""
+    return Message("clm.data_chat" if shape == CHAT else "clm.data_text", {"rows": rows, "length": length})
 
 
-_TRAINER: list[type] = []
-
-
+@functools.cache
 def _perplexity_trainer() -> type:
     """The Trainer, adding eval_perplexity (exp of the evaluation loss) to the metrics it logs and ranks by."""
-    if _TRAINER:
-        return _TRAINER[0]
     import math
 
     from transformers import Trainer
@@ -319,7 +317,6 @@ def _perplexity_trainer() -> type:
                 output.metrics[f"{prefix}_perplexity"] = math.exp(min(loss, 50.0))  # exp(50): a model that knows nothing
             return output
 
-    _TRAINER.append(PerplexityTrainer)
     return PerplexityTrainer
 
 
