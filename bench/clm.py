@@ -51,7 +51,7 @@ def conversion_seconds() -> float:
     from engine.gguf_models import convert_gguf
     from engine.models import PACKAGED
 
-    source = PACKAGED[MODEL.split(":", 1)[1]].gguf
+    source = PACKAGED[MODEL.split(":", 1)[1]].built
     with tempfile.TemporaryDirectory() as folder:
         return convert_gguf(source.gguf_folder(), source.filename, Path(folder) / "model", source.name)
 

@@ -140,7 +140,7 @@ def summarise(latencies: list[float], missing: int) -> dict[str, Any]:
 
 def main() -> None:
     args = parse_args()
-    from engine.models import save_tiny_bert
+    from engine.tiny_models import save_tiny_bert
     from engine.studio import Studio
     from ui.app import build_app, css
     from ui.tabs.train import TICK_S

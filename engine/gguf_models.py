@@ -2,26 +2,19 @@
 
 transformers reads a GGUF file with `gguf_file=` and the `gguf` package, dequantizing every tensor to float32;
 that takes about half a minute for SmolLM2-135M, so it happens once and the result is kept in the model cache
-(TUNEBENCH_CACHE, else ~/.cache/tunebench). The package's own module is never imported: it pulls in llama.cpp,
+(engine.model_cache). The package's own module is never imported: it pulls in llama.cpp,
 which Tunebench does not use; only its folder is looked up.
 """
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from engine.errors import ModelError
 from engine.messages import Message, register_messages
-
-CACHE_ENV = "TUNEBENCH_CACHE"
-READY_FILE = "tunebench-converted.json"   # written last: a folder without it is a conversion that died midway
-_CONVERTING = threading.Lock()            # two requests of one app convert once; other processes see READY_FILE
+from engine.model_cache import build_into, cached_model
 
 register_messages({
     "models.gguf_package_missing": ("The packaged model {name} needs the Python package '{package}', which holds its "
@@ -41,10 +34,6 @@ register_messages({
 })
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tunebench")
-
-
 @dataclass(frozen=True)
 class GgufSource:
     """Where a package keeps its GGUF file, and the folder its conversion goes to."""
@@ -61,27 +50,20 @@ class GgufSource:
 
     def converted(self, progress: Callable[[Message], None] | None = None) -> str:
         """The transformers folder of this model, converting it first if no finished conversion is cached."""
-        target = cache_root() / "models" / self.name
-        if (target / READY_FILE).exists():
-            return str(target)
         folder = self.gguf_folder()
-        with _CONVERTING:
-            if not (target / READY_FILE).exists():
-                if progress:
-                    progress(Message("models.converting", {"name": self.name}))
-                convert_gguf(folder, self.filename, target, self.name)
-        return str(target)
+        return cached_model(self.name, lambda target: _dequantize(folder, self.filename, target, self.name),
+                            Message("models.converting", {"name": self.name}), progress)
 
 
 def convert_gguf(folder: Path, filename: str, target: Path, name: str) -> float:
-    """Dequantize `folder/filename` into a transformers folder at `target`; returns the seconds it took.
+    """Dequantize `folder/filename` into a transformers folder at `target`; returns the seconds it took."""
+    return build_into(target, lambda partial: _dequantize(folder, filename, partial, name))
 
-    It is written beside the target and renamed into place, so another process never loads half a model."""
+
+def _dequantize(folder: Path, filename: str, target: Path, name: str) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    began = time.monotonic()
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     hf_logging.disable_progress_bar()  # its bars would go to the app's console, not to the person waiting
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=filename)
@@ -90,18 +72,11 @@ def convert_gguf(folder: Path, filename: str, target: Path, name: str) -> float:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        model.save_pretrained(str(partial))
-        tokenizer.save_pretrained(str(partial))
-        seconds = time.monotonic() - began
-        (partial / READY_FILE).write_text(f'{{"from": "{filename}", "seconds": {seconds:.1f}}}', encoding="utf-8")
-        shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial.rename(target)
-        return seconds
+        model.save_pretrained(str(target))
+        tokenizer.save_pretrained(str(target))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken file or a missing `gguf` package: say which model
         raise ModelError("models.conversion_failed", name=name, error=str(exc)) from exc
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
         hf_logging.enable_progress_bar()

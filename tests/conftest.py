@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny random BERT (seconds to train), isolated run folders and live app servers."""
+"""Shared fixtures: tiny random models (seconds to train), isolated run folders and live app servers."""
 from __future__ import annotations
 
 import os
@@ -15,16 +15,25 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from engine.models import save_tiny_bert
+    from engine.tiny_models import save_tiny_bert
 
     return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 @pytest.fixture(scope="session")
 def tiny_causal_lm(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from engine.models import save_tiny_causal_lm
+    from engine.tiny_models import save_tiny_causal_lm
 
     return save_tiny_causal_lm(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_seq2seq(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Tiny random encoder-decoders by kind: T5, BART and a bert2bert warm-started as MiniLM2MiniLM is."""
+    from engine.tiny_models import save_tiny_bart, save_tiny_bert2bert, save_tiny_t5
+
+    return {name: save(tmp_path_factory.mktemp(f"tiny-{name}") / "model")
+            for name, save in (("t5", save_tiny_t5), ("bart", save_tiny_bart), ("bert2bert", save_tiny_bert2bert))}
 
 
 @pytest.fixture()
