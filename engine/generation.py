@@ -1,7 +1,9 @@
 """Generating text: the settings a person chooses, batched generation, and a token-by-token stream.
 
-Shared by every task that writes text (causal LM now, seq2seq next). Greedy decoding is the default, so the same
-prompt gives the same answer; sampling follows the settings' seed.
+Shared by every task that writes text: a decoder-only model (causal LM) continues its prompt, read padded on the
+left; an encoder-decoder (seq2seq) reads its source padded on the right (BERT's absolute positions must start at
+the text) and writes from scratch. Greedy decoding is the default, so the same input gives the same text; beam
+search and sampling are settings, sampling following the settings' seed.
 """
 from __future__ import annotations
 
@@ -23,6 +25,15 @@ register_messages({
     "generation.repetition_penalty": ("Above 1 makes repeating earlier words less likely",
                                       "大于 1 时降低重复前文词语的可能"),
     "generation.seed": ("Seed of the sampling, so an answer can be repeated", "抽样的随机种子，便于重现同一回答"),
+    "generation.num_beams": ("Beam search keeps this many candidate texts and returns the likeliest: often better "
+                             "summaries, and that many times slower (1: greedy)",
+                             "束搜索同时保留这么多条候选文本并返回最可能的一条：摘要常常更好，但也慢这么多倍（1：贪心）"),
+    "generation.min_new_tokens": ("The fewest tokens to write before the text may end", "至少生成这么多词元才允许结束"),
+    "generation.length_penalty": ("Beam search only: above 1 favours longer texts, below 1 shorter ones",
+                                  "仅用于束搜索：大于 1 偏向更长的文本，小于 1 偏向更短的文本"),
+    "generation.no_repeat_ngram_size": ("Never repeat a run of this many tokens (3 stops a summary saying the same "
+                                        "phrase twice; 0: off)",
+                                        "不允许重复出现这么多个连续词元（设为 3 可避免摘要重复同一短语；0：不限制）"),
 })
 
 
@@ -37,6 +48,11 @@ class GenerationSettings:
     repetition_penalty: float = field(default=1.1, metadata={"help": "generation.repetition_penalty",
                                                              "low": 1.0, "high": 2.0})
     seed: int = field(default=0, metadata={"help": "generation.seed", "low": 0, "high": 2**31 - 1})
+    num_beams: int = field(default=1, metadata={"help": "generation.num_beams", "low": 1, "high": 8})
+    min_new_tokens: int = field(default=0, metadata={"help": "generation.min_new_tokens", "low": 0, "high": 2048})
+    length_penalty: float = field(default=1.0, metadata={"help": "generation.length_penalty", "low": 0.0, "high": 3.0})
+    no_repeat_ngram_size: int = field(default=0, metadata={"help": "generation.no_repeat_ngram_size",
+                                                           "low": 0, "high": 10})
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -49,13 +65,24 @@ class GenerationSettings:
         known = {spec.name for spec in fields(cls)}
         return cls(**{key: value for key, value in (values or {}).items() if key in known and value is not None})
 
+    @classmethod
+    def help(cls, name: str) -> str:
+        """The message code explaining the setting `name`."""
+        return next(spec for spec in fields(cls) if spec.name == name).metadata["help"]
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
-        """Arguments of model.generate: greedy at temperature 0, else sampling with the filters."""
+        """Arguments of model.generate: greedy (or beam search) at temperature 0, else sampling with the filters.
+        A tokenizer without an end token leaves the model's own (a bert2bert's [SEP]) in charge."""
         kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "repetition_penalty": self.repetition_penalty,
-                                  "pad_token_id": _pad_id(tokenizer), "eos_token_id": tokenizer.eos_token_id}
+                                  "pad_token_id": _pad_id(tokenizer), "num_beams": self.num_beams,
+                                  "min_new_tokens": self.min_new_tokens or None,
+                                  "length_penalty": self.length_penalty,
+                                  "no_repeat_ngram_size": self.no_repeat_ngram_size or None}
+        if tokenizer.eos_token_id is not None:
+            kwargs["eos_token_id"] = tokenizer.eos_token_id
         if self.temperature > 0:
             kwargs.update(do_sample=True, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
         else:  # the model's own generation config may ask for sampling; greedy must mean greedy
@@ -75,24 +102,33 @@ def text_content(content: Any) -> str:
 
 def generate_texts(model: Any, tokenizer: Any, prompts: list[list[int]], settings: GenerationSettings,
                    batch_size: int = 8) -> list[str]:
-    """The text written after each prompt (token ids), in batches padded on the left as decoder-only models need."""
+    """The text written for each input (token ids), in batches: after the prompt for a decoder-only model (padded
+    on the left), or from the source for an encoder-decoder."""
     import torch
 
     outputs: list[str] = []
+    two_part = writes_from_scratch(model)
     _seed(settings)
     with torch.inference_mode():
         for start in range(0, len(prompts), batch_size):
-            batch = left_padded(prompts[start:start + batch_size], _pad_id(tokenizer), model.device)
+            batch = padded(prompts[start:start + batch_size], _pad_id(tokenizer), model.device, left=not two_part)
             written = model.generate(**batch, **settings.generate_kwargs(tokenizer))
-            outputs += tokenizer.batch_decode(written[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+            written = written if two_part else written[:, batch["input_ids"].shape[1]:]
+            outputs += tokenizer.batch_decode(written, skip_special_tokens=True)
     return [text.strip() for text in outputs]
+
+
+def writes_from_scratch(model: Any) -> bool:
+    """An encoder-decoder: its output is the decoder's text alone, not the prompt continued."""
+    return bool(getattr(model.config, "is_encoder_decoder", False))
 
 
 def stream_text(model: Any, tokenizer: Any, prompt: list[int], settings: GenerationSettings,
                 stop: threading.Event | None = None, lock: threading.Lock | None = None) -> Iterator[str]:
     """The text written after `prompt` (token ids), yielded piece by piece as the model writes it; setting `stop`
     ends the generation after the current token. `lock` is held while the model writes, not while the reader
-    holds the stream open: a reader that goes away can never keep the model from others."""
+    holds the stream open: a reader that goes away can never keep the model from others. A stream shows one text
+    as it grows, so it is written without beam search (whose candidates change until the end)."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -103,14 +139,15 @@ def stream_text(model: Any, tokenizer: Any, prompt: list[int], settings: Generat
             return halted.is_set() or bool(stop and stop.is_set())
 
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
-    batch = left_padded([prompt], _pad_id(tokenizer), model.device)
+    batch = padded([prompt], _pad_id(tokenizer), model.device, left=not writes_from_scratch(model))
+    kwargs = {**settings.generate_kwargs(tokenizer), "num_beams": 1}
     failure: list[BaseException] = []
 
     def write() -> None:
         try:
             with lock or nullcontext(), torch.inference_mode():
                 _seed(settings)
-                model.generate(**batch, **settings.generate_kwargs(tokenizer), streamer=streamer,
+                model.generate(**batch, **kwargs, streamer=streamer,
                                stopping_criteria=StoppingCriteriaList([Stopped()]))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the reading thread, where the caller is
             failure.append(exc)
@@ -127,12 +164,18 @@ def stream_text(model: Any, tokenizer: Any, prompt: list[int], settings: Generat
         raise failure[0]
 
 
-def left_padded(prompts: list[list[int]], pad_id: int, device: Any) -> dict[str, Any]:
+def padded(prompts: list[list[int]], pad_id: int, device: Any, left: bool = True) -> dict[str, Any]:
+    """A batch of ids padded to its longest: on the left, so a decoder continues right after its prompt, or on
+    the right, for an encoder."""
     import torch
 
     longest = max(len(ids) for ids in prompts)
-    ids = [[pad_id] * (longest - len(row)) + row for row in prompts]
-    mask = [[0] * (longest - len(row)) + [1] * len(row) for row in prompts]
+
+    def pad(row: list[int], value: int) -> list[int]:
+        return [value] * (longest - len(row)) + row if left else row + [value] * (longest - len(row))
+
+    ids = [pad(row, pad_id) for row in prompts]
+    mask = [pad([1] * len(row), 0) for row in prompts]
     return {"input_ids": torch.tensor(ids, device=device), "attention_mask": torch.tensor(mask, device=device)}
 
 

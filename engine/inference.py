@@ -71,9 +71,9 @@ class Predictor:
         torch.manual_seed(seed)
         return cls(task, task.build_model(path, labels), load_tokenizer(path), max_length, labels)
 
-    def predict(self, items: list[dict[str, Any]] | list[str]) -> list[dict]:
+    def predict(self, items: list[dict[str, Any]] | list[str], settings: Any = None) -> list[dict]:
         """Predictions for inputs given as {role: value} (a plain string fills the task's first input role),
-        shaped as the task's output kind says."""
+        shaped as the task's output kind says; tasks that write text take engine.generation.GenerationSettings."""
         inputs = [self.as_input(item) for item in items]
         if not inputs:
             raise DataError("inference.no_texts")
@@ -81,6 +81,8 @@ class Predictor:
             raise DataError("inference.too_many_texts", limit=MAX_BATCH_TEXTS, count=len(inputs))
         self.task.check_inputs(inputs)
         with self._lock:
+            if settings is not None:
+                return self.task.generate(self.model, self.tokenizer, inputs, self.labels, self.max_length, settings)
             return self.task.predict(self.model, self.tokenizer, inputs, self.labels, self.max_length)
 
     def stream(self, item: dict[str, Any] | str, settings: Any, stop: threading.Event | None = None) -> Iterator[str]:

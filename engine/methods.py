@@ -25,6 +25,10 @@ register_messages({
                                 "IA3 没有适用于 {model_type} 的默认设置；请列出要适配的模块。"),
     "methods.peft_failed": ("PEFT cannot adapt this model: {error}", "PEFT 无法适配这个模型：{error}"),
     "methods.too_few_layers": ("the model has only {layers} layers.", "这个模型只有 {layers} 层。"),
+    "methods.no_separate_head": ("this model has no task head apart from its body (an encoder-decoder writes with "
+                                 "its whole decoder), so there is nothing to train alone: choose full fine-tuning or "
+                                 "LoRA.", "这个模型没有独立于主体的任务头（编码器-解码器用整个解码器来生成），无法只训练任务头："
+                                 "请选择完整微调或 LoRA。"),
     "methods.no_layers": ("top_layers cannot find this model's layers; use head_only or LoRA.",
                           "“训练顶部几层”找不到这个模型的层；请改用“只训练任务头”或 LoRA。"),
 })
@@ -117,8 +121,17 @@ def _peft(model: Any, config: Any, get_peft_model: Callable) -> Any:
         raise ConfigError("method", "methods.peft_failed", error=str(exc)) from exc
 
 
+def _body(model: Any) -> Any:
+    """The pretrained body under the task head; a model whose head is not a separate module (an encoder-decoder
+    writes with its whole decoder) has none to freeze, which is a ConfigError naming the methods that work."""
+    body = getattr(model, model.base_model_prefix, None)
+    if body is None:
+        raise ConfigError("method.kind", "methods.no_separate_head")
+    return body
+
+
 def _freeze_body(model: Any) -> Any:
-    for param in getattr(model, model.base_model_prefix).parameters():
+    for param in _body(model).parameters():
         param.requires_grad = False
     return model
 
@@ -132,7 +145,7 @@ def _unfreeze(modules: list[Any]) -> None:
 def _pooler(model: Any) -> list[Any]:
     """BERT-style poolers belong to the head: the classifier reads only their output, and sentence
     encoders such as MiniLM never trained theirs, so a frozen pooler starves the classifier."""
-    pooler = getattr(getattr(model, model.base_model_prefix), "pooler", None)
+    pooler = getattr(getattr(model, model.base_model_prefix, None), "pooler", None)
     return [pooler] if pooler is not None else []
 
 
@@ -157,8 +170,8 @@ def _layer_stack(model: Any) -> Any:
     """The transformer's repeated blocks: the longest ModuleList in the body."""
     import torch
 
-    body = getattr(model, model.base_model_prefix)
-    stacks = [m for m in body.modules() if isinstance(m, torch.nn.ModuleList)]
+    body = getattr(model, model.base_model_prefix, None)
+    stacks = [m for m in body.modules() if isinstance(m, torch.nn.ModuleList)] if body is not None else []
     if not stacks:
         raise ConfigError("method.kind", "methods.no_layers")
     return max(stacks, key=len)

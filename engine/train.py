@@ -116,11 +116,11 @@ def build_trainer(cfg: RunConfig, task: Task, model: Any, tokenizer: Any, data: 
     if cfg.train.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(cfg.train.early_stopping_patience,
                                                cfg.train.early_stopping_threshold))
-    evaluation = task.preprocess(data.splits.validation, tokenizer, cfg, labels)
+    evaluation = task.preprocess(task.live_validation(data.splits.validation, cfg), tokenizer, cfg, labels)
     return task.trainer_class()(
         model=model, args=args, processing_class=tokenizer,
         train_dataset=task.preprocess(data.splits.train, tokenizer, cfg, labels), eval_dataset=evaluation,
-        data_collator=task.collator(tokenizer, cfg), compute_metrics=task.metrics_fn(labels, evaluation),
+        data_collator=task.collator(tokenizer, cfg), compute_metrics=task.metrics_fn(labels, evaluation, tokenizer),
         callbacks=callbacks)
 
 
@@ -133,10 +133,9 @@ def check_model_kind(task: Task, model_path: str) -> None:
 
 
 def training_arguments(cfg: RunConfig, task: Task, output_dir: Path) -> Any:
-    from transformers import TrainingArguments
-
+    arguments, own = task.trainer_arguments(cfg)
     t = cfg.train
-    return TrainingArguments(
+    return arguments(
         output_dir=str(output_dir), num_train_epochs=t.num_train_epochs, max_steps=t.max_steps,
         per_device_train_batch_size=t.train_batch_size, per_device_eval_batch_size=t.eval_batch_size,
         learning_rate=t.learning_rate, weight_decay=t.weight_decay, lr_scheduler_type=t.lr_scheduler,
@@ -150,7 +149,7 @@ def training_arguments(cfg: RunConfig, task: Task, output_dir: Path) -> Any:
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         fp16=t.precision == "fp16", bf16=t.precision == "bf16", use_cpu=t.device == "cpu",
         activation_checkpointing=t.gradient_checkpointing, report_to="none", disable_tqdm=True,
-        dataloader_num_workers=0, save_only_model=False)
+        dataloader_num_workers=0, save_only_model=False, **own)
 
 
 def optimizer_name(optim: str) -> str:

@@ -26,8 +26,8 @@ register_messages({
     "event.stopping": ("stop asked at step {step}: saving and stopping", "第 {step} 步收到停止请求：正在保存并停止"),
     "event.resumed": ("resumed from step {step}", "从第 {step} 步继续训练"),
     "event.train_summary": ("training loop done in {seconds:.0f} s", "训练循环完成，用时 {seconds:.0f} 秒"),
-    "event.samples": ("step {step}: what the model writes now for held-out prompts:",
-                      "第 {step} 步：模型现在对留出提示写出的内容："),
+    "event.samples": ("step {step}: what the model writes now for held-out examples:",
+                      "第 {step} 步：模型现在为留出样本写出的内容："),
     "event.test": ("held-out {split} scores: {scores}", "留出集（{split}）上的分数：{scores}"),
     "event.finished": ("finished", "已完成"),
     "event.stopped": ("stopped; the model so far is kept", "已停止；保留了目前为止的模型"),
@@ -67,7 +67,7 @@ def _sentence(event: dict[str, Any], lang: str, metrics: tuple[str, ...]) -> str
 
 
 def _samples(event: dict[str, Any], lang: str) -> str:
-    """What the model writes for the fixed held-out prompts now, one prompt and answer per line pair."""
+    """What the model writes for the fixed held-out inputs now, one input and its text per line pair."""
     lines = [Message("event.samples", {"step": event.get("step")}).text(lang)]
     for sample in event.get("samples", []):
         lines.append(f"  › {_one_line(sample.get('prompt', ''))}")

@@ -61,8 +61,8 @@ register_messages({
     "tasks.kind_hint_decoder": ("Choose a model that writes text: the packaged SmolLM2-135M-Instruct, or a causal LM "
                                 "from the Hub.", "请选择能生成文本的模型：内置的 SmolLM2-135M-Instruct，或 Hugging Face 上的因果语言模型。"),
     "tasks.kind_hint_other": ("Choose another model on the Model tab.", "请在“模型”页选择其他模型。"),
-    "tasks.no_stream": ("{task} does not write text, so its predictions are not streamed.",
-                        "“{task}”任务不生成文本，它的预测不能流式输出。"),
+    "tasks.no_stream": ("{task} does not write text, so it has no generation settings.",
+                        "“{task}”任务不生成文本，所以没有生成设置。"),
 })
 
 
@@ -132,6 +132,8 @@ class Task(ABC):
     model_kinds: tuple[str, ...] = ("encoder", "decoder", "encoder-decoder")
     default_method: str = "full"  # the method the form starts with for this task (LoRA for a 135M-parameter writer)
     chat: bool = False            # the playground talks with it turn by turn (its output kind is text)
+    # The engine.generation.GenerationSettings its playground offers (tasks that write text), in the form's order.
+    generation_settings: tuple[str, ...] = ()
 
     # -- what the task is -------------------------------------------------------------------------------------
     @property
@@ -250,11 +252,25 @@ class Task(ABC):
 
         return Trainer
 
+    def trainer_arguments(self, cfg: "RunConfig") -> tuple[type, dict[str, Any]]:
+        """The TrainingArguments class the trainer class takes, and the task's own arguments beside the config's
+        (seq2seq: Seq2SeqTrainingArguments, evaluating by generating text)."""
+        from transformers import TrainingArguments
+
+        return TrainingArguments, {}
+
+    def live_validation(self, validation: "pd.DataFrame", cfg: "RunConfig") -> "pd.DataFrame":
+        """The validation rows scored at each evaluation during training (the whole split is scored at the end,
+        by evaluate); a task whose evaluation is slow (generating text) scores a sample."""
+        return validation
+
     @abstractmethod
-    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]] | None:
+    def metrics_fn(self, labels: list[str], features: "Dataset",
+                   tokenizer: Any = None) -> Callable[[Any], dict[str, float]] | None:
         """compute_metrics for the Trainer; `features` are the preprocessed evaluation rows, in order (QA maps
-        logits back to its contexts through their offsets). None keeps the loss alone (a language model's logits
-        over its vocabulary would fill the memory)."""
+        logits back to its contexts through their offsets), `tokenizer` the run's (seq2seq decodes the texts it
+        generated). None keeps the loss alone (a language model's logits over its vocabulary would fill the
+        memory)."""
 
     def callbacks(self, validation: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig", labels: Any,
                   log: Any) -> list[Any]:
@@ -279,6 +295,12 @@ class Task(ABC):
         report(). A task that needs the model itself (a language model's perplexity) overrides it."""
         predictions = predictor.predict(self.inputs(frame, cfg))
         return self.report(frame, predictions, cfg, predictor.labels, split)
+
+    def generate(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: Any, max_length: int,
+                 settings: Any) -> list[dict]:
+        """Like predict, with the generation settings a person chose (engine.generation.GenerationSettings), for
+        tasks whose output kind is text."""
+        raise RunError("tasks.no_stream", task=self.title)
 
     def stream(self, model: Any, tokenizer: Any, item: dict[str, Any], labels: Any, max_length: int, settings: Any,
                stop: Any = None, lock: Any = None) -> Any:

@@ -103,7 +103,8 @@ class TextClassification(Task):
             return default_data_collator
         return DataCollatorWithPadding(tokenizer)
 
-    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: list[str], features: "Dataset",
+                   tokenizer: Any = None) -> Callable[[Any], dict[str, float]]:
         def compute_metrics(eval_pred: Any) -> dict[str, float]:
             logits, y_true = eval_pred.predictions, eval_pred.label_ids
             if isinstance(logits, tuple):

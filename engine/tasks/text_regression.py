@@ -108,7 +108,8 @@ class TextRegression(Task):
             return default_data_collator
         return DataCollatorWithPadding(tokenizer)
 
-    def metrics_fn(self, labels: dict[str, float], features: "Dataset") -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: dict[str, float], features: "Dataset",
+                   tokenizer: Any = None) -> Callable[[Any], dict[str, float]]:
         def compute_metrics(eval_pred: Any) -> dict[str, float]:
             outputs = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
             unscale = lambda values: np.asarray(values, dtype=float).reshape(-1) * labels["std"] + labels["mean"]  # noqa: E731

@@ -50,7 +50,7 @@ def test_instruction_tuning_from_the_demo_to_a_streamed_chat(page: Any, tiny_cau
     start_training(page)
     expect(page.locator("#progress .tb-progress")).to_have_attribute("data-status", "finished",
                                                                       timeout=TRAIN_TIMEOUT_MS)
-    expect(page.locator("#run-log textarea")).to_have_value(re.compile("what the model writes now for held-out prompts"))
+    expect(page.locator("#run-log textarea")).to_have_value(re.compile("what the model writes now for held-out examples"))
 
     # 5 · Evaluate: perplexity of both models, and their answers beside the reference.
     go_to(page, "5 · Evaluate")

@@ -66,7 +66,7 @@ class ToyParity(Task):
 
         return DataCollatorWithPadding(tokenizer)
 
-    def metrics_fn(self, labels: list[str], features: Any) -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: list[str], features: Any, tokenizer: Any = None) -> Callable[[Any], dict[str, float]]:
         def compute(eval_pred: Any) -> dict[str, float]:
             guesses = np.asarray(eval_pred.predictions).argmax(axis=-1)
             return {"hits": float((guesses == np.asarray(eval_pred.label_ids)).mean())}

@@ -4,7 +4,7 @@ Two data shapes, told apart by the mapping: with a prompt column, each row is a 
 earlier turns, the prompt, the answer to learn), rendered with the model's chat template and learned on the
 answer only (examples.py); without one, the response column is raw text, joined and cut into blocks. Chat
 `messages` and Alpaca files are read into those columns (formats.py). The live metric is perplexity, with sample
-answers for three held-out prompts at each evaluation (samples.py); the report compares perplexity and answers
+answers for three held-out prompts at each evaluation (engine.samples); the report compares perplexity and answers
 before and after (scoring.py). Predictions are generated text, streamed in the playground.
 """
 from __future__ import annotations
@@ -99,6 +99,7 @@ class CausalLM(Task):
     model_kinds = ("decoder",)
     default_method = "lora"
     chat = True
+    generation_settings = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "seed")
 
     def read_native(self, path: "Path", name: str, options: "ReadOptions") -> "LoadedTable | None":
         return read_instructions(path, name, options)
@@ -191,7 +192,7 @@ class CausalLM(Task):
     def trainer_class(self) -> type:
         return _perplexity_trainer()
 
-    def metrics_fn(self, labels: dict[str, Any], features: "Dataset") -> None:
+    def metrics_fn(self, labels: dict[str, Any], features: "Dataset", tokenizer: Any = None) -> None:
         """None: the Trainer then keeps only the loss (a vocabulary of logits per token would fill the memory);
         the trainer class adds perplexity, exp of the loss."""
         return None
@@ -199,8 +200,7 @@ class CausalLM(Task):
     def callbacks(self, validation: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig", labels: dict[str, Any],
                   log: "EventLog") -> list[Any]:
         """Answers to the first three held-out prompts at each evaluation (the beginnings of texts for raw text)."""
-        # Imported here: a Trainer callback pulls in torch, which loading the task registry must not.
-        from engine.tasks.causal_lm.samples import SAMPLE_PROMPTS, SampleGenerations
+        from engine.samples import SAMPLE_PROMPTS, SampleGenerations
 
         prompts, ids, references = self._held_out(validation.head(SAMPLE_PROMPTS), tokenizer, cfg, labels)
         return [SampleGenerations(log, prompts, ids, references)]
@@ -256,7 +256,10 @@ class CausalLM(Task):
     def predict(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: dict[str, Any],
                 max_length: int, batch_size: int = 8) -> list[dict]:
         """The text each model writes for each input, greedily (the same input gives the same text)."""
-        settings = GenerationSettings()
+        return self.generate(model, tokenizer, inputs, labels, max_length, GenerationSettings(), batch_size)
+
+    def generate(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: dict[str, Any],
+                 max_length: int, settings: GenerationSettings, batch_size: int = 8) -> list[dict]:
         limit = readable_length(model.config, tokenizer) - settings.max_new_tokens
         ids = [self.prompt_for(tokenizer, item, labels, limit) for item in inputs]
         return [{"text": text} for text in generate_texts(model, tokenizer, ids, settings, batch_size)]

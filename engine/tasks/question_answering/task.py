@@ -209,7 +209,8 @@ class QuestionAnswering(Task):
         """The Trainer, evaluating in the features' order: metrics_fn reads the scores through them."""
         return in_order_evaluation(super().trainer_class())
 
-    def metrics_fn(self, labels: dict[str, Any], features: "Dataset") -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: dict[str, Any], features: "Dataset",
+                   tokenizer: Any = None) -> Callable[[Any], dict[str, float]]:
         """EM and F1 of the answers read from every window of each evaluation question."""
         decoding = Decoding.of(labels)
         windows = {key: features[key] for key in ("example", "offsets", "cls")}

@@ -191,7 +191,8 @@ class TokenClassification(Task):
         """The Trainer, evaluating in the features' order: metrics_fn reads predictions through them."""
         return in_order_evaluation(super().trainer_class())
 
-    def metrics_fn(self, labels: list[str], features: "Dataset") -> Callable[[Any], dict[str, float]]:
+    def metrics_fn(self, labels: list[str], features: "Dataset",
+                   tokenizer: Any = None) -> Callable[[Any], dict[str, float]]:
         """Entity precision, recall and F1 and token accuracy on words: each window's sub-token predictions go
         back to the words it owns, so a word seen by two overlapping windows counts once, and gold tags are the
         sentence's own (a tag the model cannot predict still counts against it)."""

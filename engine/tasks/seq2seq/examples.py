@@ -1,0 +1,63 @@
+"""Source and target texts as an encoder-decoder reads and learns them.
+
+The source is read with the task prefix some models expect ("summarize: " for the T5 family) and cut at the max
+length. The target is cut at the max target length, keeping its end token so the model still learns to stop, and
+starts without the decoder's start token when the tokenizer writes one (BERT's [CLS] in a bert2bert): the model
+puts that token first itself. The collator pads labels with -100, which the loss skips.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+IGNORED = -100                                # the label the loss skips
+T5_TYPES = ("t5", "mt5", "umt5", "longt5")    # trained with task prefixes
+AUTO_PREFIX = "auto"
+
+
+def model_prefix(config: Any) -> str:
+    """The prefix a model was pretrained to see before a text to summarize: its own summarization prefix if its
+    config names one (T5's task_specific_params), "summarize: " for the T5 family, else none."""
+    params = getattr(config, "task_specific_params", None) or {}
+    prefix = (params.get("summarization") or {}).get("prefix")
+    if prefix:
+        return str(prefix)
+    return "summarize: " if config.model_type in T5_TYPES else ""
+
+
+@dataclass(frozen=True)
+class TargetRules:
+    """How targets are tokenized for one model: its decoder's start token (dropped from the front of a target
+    that has it), its end token (kept when a target is cut) and the longest target."""
+
+    start: int | None
+    end: int | None
+    length: int
+
+    def ids(self, row: list[int]) -> list[int]:
+        if row and row[0] == self.start:
+            row = row[1:]
+        if len(row) <= self.length:
+            return row
+        if row[-1] == self.end:
+            return [*row[:self.length - 1], row[-1]]
+        return row[:self.length]
+
+
+def encode_sources(tokenizer: Any, sources: list[str], prefix: str, max_length: int) -> dict[str, list]:
+    return dict(tokenizer([prefix + text for text in sources], truncation=True, max_length=max_length))
+
+
+def target_ids(tokenizer: Any, targets: list[str]) -> list[list[int]]:
+    """The targets' full ids (with the tokenizer's special tokens), before TargetRules cut them."""
+    return tokenizer(text_target=targets)["input_ids"]
+
+
+def collator(tokenizer: Any, fixed_length: int = 0) -> Any:
+    """Pads sources with the pad token and labels with -100, to the batch's longest (or `fixed_length`)."""
+    from transformers import DataCollatorForSeq2Seq
+
+    if fixed_length:
+        return DataCollatorForSeq2Seq(tokenizer, padding="max_length", max_length=fixed_length,
+                                      label_pad_token_id=IGNORED)
+    return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORED)

@@ -1,0 +1,199 @@
+"""Seq2seq on tiny random T5, BART and bert2bert models: target masks, prefixes, generation settings, ROUGE with
+hand-computed values, the Data tab's length notes, the warm-started model and short runs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from engine.config import ConfigError, DataConfig, MethodConfig, ModelConfig, RunConfig, TrainConfig
+from engine.errors import ModelError
+from engine.generation import GenerationSettings
+from engine.models import load_tokenizer
+from engine.rouge import mean_rouge, rouge_scores, sentences
+from engine.tasks import get_task
+from engine.tasks.seq2seq.examples import IGNORED, TargetRules
+from engine.tasks.seq2seq.scoring import lead
+
+TASK = get_task("seq2seq")
+PAIRS = pd.DataFrame({"article": ["The council approved a new park on Monday. It opens in spring.",
+                                  "Heavy rain closed two roads in the north. Crews worked all night."],
+                      "headline": ["Council approves new park", "Heavy rain closes two roads in the north"]})
+
+
+def config(model: str, **options: Any) -> RunConfig:
+    return RunConfig(task="seq2seq", data=DataConfig(columns={"source": "article", "target": "headline"}),
+                     model=ModelConfig(name_or_path=model, max_length=32), options=options)
+
+
+@pytest.mark.parametrize(("f1", "f2", "fl"), [(5 / 6, 3 / 5, 5 / 6)])
+def test_english_rouge_is_stemmed_and_matches_hand_counts(f1: float, f2: float, fl: float) -> None:
+    # cats -> cat; "the" is clipped to its one use in the reference; bigrams: the-cat, cat-sat, sat-on.
+    scores = rouge_scores("the cats sat on the mat", "the cat sat on a mat")
+    assert scores["rouge1"] == pytest.approx(f1) and scores["rouge2"] == pytest.approx(f2)
+    assert scores["rougeL"] == pytest.approx(fl)
+
+
+def test_chinese_rouge_counts_characters_and_keeps_latin_words_whole() -> None:
+    scores = rouge_scores("今天天气很好", "今天天气不错")
+    assert scores["rouge1"] == pytest.approx(4 / 6) and scores["rouge2"] == pytest.approx(3 / 5)
+    assert scores["rougeL"] == pytest.approx(4 / 6)
+    # gpu matches as one word, 快 as one character: P 2/3, R 2/4.
+    assert rouge_scores("GPU很快", "GPU 非常快")["rouge1"] == pytest.approx(4 / 7)
+    assert mean_rouge(["今天天气很好"], ["今天天气不错"], ("rouge1",)) == {"rouge1": pytest.approx(100 * 4 / 6)}
+
+
+def test_rouge_lsum_matches_sentence_by_sentence_where_rouge_l_cannot() -> None:
+    scores = rouge_scores("The dog ran. The cat sat.", "The cat sat. The dog ran.")
+    assert scores["rougeL"] == pytest.approx(0.5) and scores["rougeLsum"] == pytest.approx(1.0)
+
+
+def test_sentences_and_the_lead_baseline_in_english_and_chinese() -> None:
+    assert sentences('It rained. "Roads shut," she said! Why? 3 died.\nNext line') == \
+        ["It rained.", '"Roads shut," she said!', "Why?", "3 died.", "Next line"]
+    assert sentences("It costs approx. ten euros, e.g. a meal.") == ["It costs approx. ten euros, e.g. a meal."]
+    assert lead("One. Two. Three. Four.", 3) == "One. Two. Three."
+    assert lead("城东新建公园。周末开放！市民欢迎。", 2) == "城东新建公园。周末开放！"
+
+
+def test_targets_drop_the_decoder_start_and_keep_their_end_when_cut(tiny_seq2seq: dict[str, str]) -> None:
+    tokenizer = load_tokenizer(tiny_seq2seq["bert2bert"])
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    rules = TargetRules(start=cls, end=sep, length=4)
+    assert rules.ids([cls, 7, 8, sep]) == [7, 8, sep]
+    assert rules.ids([cls, 7, 8, 9, 10, 11, sep]) == [7, 8, 9, sep]
+    assert TargetRules(start=None, end=None, length=2).ids([cls, 7, 8]) == [cls, 7]
+
+    words = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in PAIRS["headline"]]
+    cfg = config(tiny_seq2seq["bert2bert"], max_target_length=max(words) + 1)
+    labels = TASK.label_space(PAIRS, cfg)
+    assert labels["prefix"] == "" and labels["decoder_start"] == cls
+    rows = TASK.preprocess(PAIRS, tokenizer, cfg, labels)
+    assert [len(row) for row in rows["labels"]] == [count + 1 for count in words]   # the words, then [SEP]
+    assert all(row[0] != cls and row[-1] == sep for row in rows["labels"])
+    batch = TASK.collator(tokenizer, cfg)([rows[0], rows[1]])
+    assert batch["labels"].shape[1] == max(len(row) for row in rows["labels"])
+    assert batch["labels"][0].tolist() == [*rows[0]["labels"], *[IGNORED] * (words[1] - words[0])]
+
+
+def test_t5_reads_sources_after_its_prefix_and_others_as_chosen(tiny_seq2seq: dict[str, str]) -> None:
+    tokenizer = load_tokenizer(tiny_seq2seq["t5"])
+    labels = TASK.label_space(PAIRS, config(tiny_seq2seq["t5"]))
+    assert labels["prefix"] == "summarize: "
+    ids = TASK.preprocess(PAIRS, tokenizer, config(tiny_seq2seq["t5"]), labels)["input_ids"][0]
+    assert tokenizer.decode(ids, skip_special_tokens=True).startswith("summarize : the council")
+    assert TASK.label_space(PAIRS, config(tiny_seq2seq["bart"]))["prefix"] == ""
+    chosen = config(tiny_seq2seq["bart"], prefix="translate English to German: ")
+    assert TASK.label_space(PAIRS, chosen)["prefix"] == "translate English to German: "
+    # BART's targets start with <s> ([CLS] here) and its decoder with </s>: the label keeps its start.
+    bart = load_tokenizer(tiny_seq2seq["bart"])
+    rows = TASK.preprocess(PAIRS, bart, config(tiny_seq2seq["bart"]), TASK.label_space(PAIRS, config(tiny_seq2seq["bart"])))
+    assert rows["labels"][0][0] == bart.cls_token_id
+
+
+def test_generation_settings_reach_generate(tiny_seq2seq: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.inference import Predictor
+
+    labels = TASK.label_space(PAIRS, config(tiny_seq2seq["bart"], num_beams=3, no_repeat_ngram_size=2,
+                                            max_target_length=9))
+    predictor = Predictor(TASK, TASK.build_model(tiny_seq2seq["bart"], labels), load_tokenizer(tiny_seq2seq["bart"]),
+                          32, labels)
+    # The run's evaluation settings are the saved model's generation config.
+    assert (predictor.model.generation_config.num_beams, predictor.model.generation_config.max_new_tokens,
+            predictor.model.generation_config.no_repeat_ngram_size) == (3, 9, 2)
+    seen: list[dict[str, Any]] = []
+    generate = predictor.model.generate
+    monkeypatch.setattr(predictor.model, "generate", lambda **kw: seen.append(kw) or generate(**kw))
+    chosen = GenerationSettings(num_beams=4, max_new_tokens=5, min_new_tokens=2, length_penalty=0.5,
+                                no_repeat_ngram_size=3, repetition_penalty=1.3)
+    (written,) = predictor.predict(["A short text to summarize."], chosen)
+    assert {key: seen[-1][key] for key in ("num_beams", "max_new_tokens", "min_new_tokens", "length_penalty",
+                                           "no_repeat_ngram_size", "repetition_penalty")} == \
+        {"num_beams": 4, "max_new_tokens": 5, "min_new_tokens": 2, "length_penalty": 0.5, "no_repeat_ngram_size": 3,
+         "repetition_penalty": 1.3}
+    assert 2 <= len(predictor.tokenizer(written["text"], add_special_tokens=False)["input_ids"]) <= 5
+    # Without settings, the run's own: 3 beams, at most 9 new tokens.
+    predictor.predict(["A short text to summarize."])
+    assert (seen[-1]["num_beams"], seen[-1]["max_new_tokens"]) == (3, 9)
+    # Encoder sources are padded on the right: BERT-style positions start at the text.
+    predictor.predict(["Short.", "A much longer text than the other one, to pad."])
+    mask = seen[-1]["attention_mask"]
+    assert mask[0, 0] == 1 and mask[0, -1] == 0
+
+
+def test_the_data_tab_reports_lengths_compression_and_cut_targets(tiny_seq2seq: dict[str, str]) -> None:
+    from engine.data import DataPlan
+
+    tokenizer = load_tokenizer(tiny_seq2seq["bart"])
+    frame = pd.DataFrame({"article": ["word " * 40] * 10, "headline": ["a headline of six words here"] * 8 + ["x"] * 2})
+    cfg = config(tiny_seq2seq["bart"], max_target_length=5)
+    plan: DataPlan = TASK.data_plan(cfg)
+    notes = [str(note) for note in TASK.inspect_notes(frame, plan, tokenizer, cfg)]
+    assert notes[0].startswith("Lengths in tokens (median, 95th percentile): sources 42 and 42, targets 8 and 8")
+    assert "8 of 10 sampled targets (80%) are longer than the max target length of 5 tokens" in notes[1]
+    assert "Raise the max target length to 8" in notes[1]
+    assert "10 of 10 sampled sources (100%) are longer than the max length of 32 tokens" in notes[2]
+
+
+def test_encoders_and_head_only_are_refused_for_seq2seq(tiny_model: str, tiny_seq2seq: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    from engine.methods import apply_method
+    from engine.studio import Studio
+
+    with pytest.raises(ModelError, match="needs an encoder-decoder"):
+        Studio(tmp_path / "runs").start(RunConfig(task="seq2seq", data=DataConfig(train_file="demo:headlines_en"),
+                                                  model=ModelConfig(name_or_path=tiny_model)))
+    model = TASK.build_model(tiny_seq2seq["bert2bert"], {})
+    with pytest.raises(ConfigError, match="no task head apart from its body"):
+        apply_method(model, MethodConfig(kind="head_only"), tiny_seq2seq["bert2bert"], TASK.peft_task_type)
+
+
+def test_the_warm_started_model_is_built_once_into_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from transformers import AutoConfig
+
+    from engine.model_cache import READY_FILE
+    from engine.models import resolve_model
+
+    monkeypatch.setenv("TUNEBENCH_CACHE", str(tmp_path))
+    heard: list[str] = []
+    path = resolve_model("packaged:MiniLM2MiniLM", progress=lambda message: heard.append(str(message))).path
+    assert Path(path, READY_FILE).exists() and len(heard) == 1 and "building the encoder-decoder" in heard[0]
+    config = AutoConfig.from_pretrained(path)
+    assert config.is_encoder_decoder and config.decoder.add_cross_attention and config.decoder_start_token_id == 101
+    assert load_tokenizer(path).eos_token == "[SEP]"
+    assert resolve_model("packaged:MiniLM2MiniLM", progress=heard.append).path == path and len(heard) == 1
+
+
+@pytest.mark.parametrize("kind", ["t5", "bart", "bert2bert"])
+def test_a_short_run_scores_rouge_logs_samples_and_reports_against_lead(kind: str, tiny_seq2seq: dict[str, str],
+                                                                        tmp_path: Path, create_run: Any) -> None:
+    from engine.runs.events import EventLog
+    from engine.train import run_training
+
+    cfg = RunConfig(task="seq2seq", data=DataConfig(train_file="demo:headlines_en", validation_ratio=0.1,
+                                                    test_ratio=0.05),
+                    model=ModelConfig(name_or_path=tiny_seq2seq[kind], max_length=48),
+                    options={"max_target_length": 8, "eval_rows": 6, "num_beams": 1, "lead_sentences": 1},
+                    train=TrainConfig(max_steps=4, train_batch_size=8, learning_rate=1e-3, eval_strategy="steps",
+                                      eval_steps=2, save_strategy="steps", save_steps=2, device="cpu", warmup=0,
+                                      logging_steps=1))
+    record = create_run(tmp_path / "runs", cfg)
+    outcome = run_training(record.run_dir)
+    assert outcome.status == "finished" and outcome.metric_name == "rougeL"
+    events = EventLog(record.run_dir).read()[0]
+    evals = [event["values"] for event in events if event["kind"] == "eval"]
+    assert len(evals) == 2 and all({"eval_rouge1", "eval_rouge2", "eval_rougeL", "eval_gen_len"} <= set(v)
+                                   for v in evals)
+    assert all(0 < v["eval_gen_len"] <= 8 for v in evals)
+    samples = [event for event in events if event["kind"] == "samples"]
+    assert [s["step"] for s in samples] == [2, 4] and all(len(s["samples"]) == 3 for s in samples)
+    report = json.loads((Path(record.run_dir) / "report.json").read_text(encoding="utf-8"))
+    assert {"rouge1", "rougeLsum", "lead_rouge1", "lead_rougeL", "gen_len"} <= set(report["metrics"])
+    assert report["metrics"]["lead_rouge1"] > 5   # the first sentence shares words with its headline
+    versus, rows = report["tables"]
+    assert [row["score"] for row in versus["rows"]] == ["ROUGE-1", "ROUGE-2", "ROUGE-L", "ROUGE-Lsum"]
+    assert len(rows["rows"]) == report["rows"] == 12
+    assert [row["rouge_l"] for row in rows["rows"]] == sorted(row["rouge_l"] for row in rows["rows"])
