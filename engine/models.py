@@ -226,25 +226,43 @@ def model_kind(config: Any) -> str:
 def inspect_model(spec: str, progress: Callable[[Message], None] | None = None) -> ModelInfo:
     """Facts about a model without loading its weights (the body is built on the meta device)."""
     import torch
-    from transformers import AutoConfig, AutoModel
+    from transformers import AutoConfig
 
     resolved = resolve_model(spec, progress=progress)
     config = AutoConfig.from_pretrained(resolved.path)
     with torch.device("meta"):
-        body = AutoModel.from_config(config)
+        body = _meta_body(config)
     tokenizer = load_tokenizer(resolved.path)
+    shape = body_config(config)
     return ModelInfo(
         spec=spec, source=resolved.source,
         architecture=(config.architectures or [type(body).__name__])[0],
         model_type=config.model_type, parameters=sum(p.numel() for p in body.parameters()),
         max_length=readable_length(config, tokenizer),
-        vocab_size=int(config.vocab_size), hidden_size=int(getattr(config, "hidden_size", 0)),
-        layers=int(getattr(config, "num_hidden_layers", 0)), kind=model_kind(config))
+        vocab_size=int(shape.vocab_size), hidden_size=int(getattr(shape, "hidden_size", 0)),
+        layers=int(getattr(shape, "num_hidden_layers", 0)), kind=model_kind(config))
+
+
+def _meta_body(config: Any) -> Any:
+    """The model's body from its config; an encoder-decoder made of two models (bert2bert) has no body class of
+    its own, so it is built whole."""
+    from transformers import AutoModel, AutoModelForSeq2SeqLM
+
+    try:
+        return AutoModel.from_config(config)
+    except ValueError:
+        return AutoModelForSeq2SeqLM.from_config(config)
+
+
+def body_config(config: Any) -> Any:
+    """The config that holds the model's sizes and positions: an encoder-decoder made of two models keeps them in
+    its encoder's."""
+    return getattr(config, "encoder", config) if config.model_type == "encoder-decoder" else config
 
 
 def readable_length(config: Any, tokenizer: Any) -> int:
     """How many tokens a model reads at once: its positions, or its tokenizer's limit when that is smaller."""
-    positions = getattr(config, "max_position_embeddings", None) or 10**9
+    positions = getattr(body_config(config), "max_position_embeddings", None) or 10**9
     return int(min(tokenizer.model_max_length or 10**9, positions))
 
 

@@ -339,9 +339,9 @@ class Studio:
         predictor = self.base_predictor(run_id, owner) if base else self.predictor(run_id, owner)
         yield from predictor.stream(item, settings, stop)
 
-    def predict_table(self, run_id: str, owner: str, source: str) -> pd.DataFrame:
+    def predict_table(self, run_id: str, owner: str, source: str, settings: Any = None) -> pd.DataFrame:
         """Predictions for every row of a file, one row each: the run's input columns where the file has them,
-        else the best guesses."""
+        else the best guesses; `settings` are the GenerationSettings of a task that writes text."""
         cfg = self.config(run_id, owner)
         task = get_task(cfg.task)
         plan = task.data_plan(cfg)
@@ -352,15 +352,15 @@ class Studio:
         columns = {role: column for role, column in columns.items() if column}  # an optional role the file lacks
         inputs = [{name: ("" if is_missing(row[column]) else row[column]) for name, column in columns.items()}
                   for _, row in frame.iterrows()]
-        return prediction_table(inputs, self.predictor(run_id, owner).predict(inputs), task.output_kind)
+        return prediction_table(inputs, self.predictor(run_id, owner).predict(inputs, settings), task.output_kind)
 
-    def predict_lines(self, run_id: str, owner: str, texts: list[str],
-                      shared: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict_lines(self, run_id: str, owner: str, texts: list[str], shared: dict[str, Any] | None = None,
+                      settings: Any = None) -> pd.DataFrame:
         """Predictions for texts typed one per line, each the run's first input, one row each; `shared` fills the
         other input roles for every line (many questions about one context)."""
         predictor = self.predictor(run_id, owner)
         inputs = [{**predictor.as_input(text), **(shared or {})} for text in texts]
-        return prediction_table(inputs, predictor.predict(inputs), predictor.task.output_kind)
+        return prediction_table(inputs, predictor.predict(inputs, settings), predictor.task.output_kind)
 
     def merge(self, run_id: str, owner: str = LOCAL_OWNER) -> Path:
         return merge_adapter(self._record(run_id, owner).run_dir)

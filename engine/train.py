@@ -24,7 +24,7 @@ from engine.hardware import check_hardware
 from engine.inference import MODEL_DIR, evaluate_run, save_labels
 from engine.messages import Message, register_messages
 from engine.methods import apply_method, count_parameters
-from engine.models import load_tokenizer, model_kind, resolve_model
+from engine.models import body_config, load_tokenizer, model_kind, resolve_model
 from engine.runs.events import EventLog
 from engine.runs.layout import CHECKPOINT_DIR, CONFIG_FILE
 from engine.runs.manager import complete_checkpoints
@@ -190,7 +190,7 @@ def _checkpoint_to_resume(run_dir: Path, resume: str, log: EventLog) -> str | No
 def _check_length_fits(cfg: RunConfig, config: Any, tokenizer: Any) -> None:
     """Refuse a max length the model has no positions for (prompt tuning's virtual tokens count too),
     which would otherwise crash in the first forward pass with a tensor-size error."""
-    positions = getattr(config, "max_position_embeddings", None)
+    positions = getattr(body_config(config), "max_position_embeddings", None)
     if not positions:  # relative positions: no hard limit to check
         return
     positions = min(positions, tokenizer.model_max_length)  # RoBERTa keeps 2 of its 514 for padding

@@ -12,6 +12,7 @@ import gradio as gr
 
 from engine.config import RunConfig
 from engine.errors import ConfigError
+from engine.generation import GenerationSettings
 from engine.messages import register_messages
 from engine.runs.events import load_history
 from engine.studio import Studio
@@ -82,9 +83,12 @@ def register(studio: Studio) -> None:
         return studio.predictor(run_id, owner(request, profile)).predict(texts)
 
     @guarded
-    def predict(run_id: str, inputs: list[dict], request: gr.Request, profile: gr.OAuthProfile | None) -> list[dict]:
-        """Predictions of a finished run for inputs given by role, e.g. [{"question": "...", "context": "..."}]."""
-        return studio.predictor(run_id, owner(request, profile)).predict(inputs)
+    def predict(run_id: str, inputs: list[dict], settings: dict | None = None, request: gr.Request = None,
+                profile: gr.OAuthProfile | None = None) -> list[dict]:
+        """Predictions of a finished run for inputs given by role, e.g. [{"question": "...", "context": "..."}];
+        a task that writes text takes generation `settings`, e.g. {"num_beams": 4, "max_new_tokens": 60}."""
+        chosen = GenerationSettings.of(settings) if settings else None
+        return studio.predictor(run_id, owner(request, profile)).predict(inputs, chosen)
 
     @guarded
     def inspect_data(source: str, task: str = "text_classification", columns: dict | str | None = None,

@@ -20,7 +20,7 @@ from ui.form import Composite
 from ui.i18n import text
 
 ROLE_SLOTS = 4        # the most roles a task has (QA: question, context, answer text, answer start)
-NUMBER_SLOTS, SWITCH_SLOTS, CHOICE_SLOTS = 6, 3, 2
+NUMBER_SLOTS, SWITCH_SLOTS, CHOICE_SLOTS = 8, 3, 2
 INPUT_SLOTS = 3       # the most input roles a task has (QA: question and context; a chat: system too)
 NO_COLUMN_SHOWN = "—"  # how the dropdown shows an optional role's choice of no column (NO_COLUMN)
 
@@ -152,8 +152,8 @@ def option_updates(task: str, lang: str, reset: bool) -> list[Any]:
         shown = dict(visible=True, label=localize(option.label or option.name, lang), info=localize(option.help, lang))
         if reset:
             shown["value"] = option.default
-        if option.choices:
-            shown["choices"] = list(option.choices)
+        if option.choices or option.suggestions:
+            shown.update(choices=list(option.choices or option.suggestions), allow_custom_value=not option.choices)
         elif not isinstance(option.default, bool):
             shown.update(minimum=option.low, maximum=option.high,
                          precision=0 if isinstance(option.default, int) else None)

@@ -102,9 +102,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "check_model": ("Check model and data", "检查模型与数据"),
     "model_note": ("ℹ️ Offline, the packaged all-MiniLM-L6-v2 is the model that works everywhere. It is an English "
                    "model: about two thirds of Chinese characters are unknown to it ([UNK]), so the Chinese demo trains "
-                   "but learns little. For Chinese, use a Chinese model from the Hub when online (e.g. hfl/rbt3).",
+                   "but learns little. For Chinese, use a Chinese model from the Hub when online (e.g. hfl/rbt3). "
+                   "To write text from text (seq2seq), the packaged MiniLM2MiniLM is MiniLM made into an "
+                   "encoder-decoder: its cross-attention starts untrained, so it needs far more data and steps than a "
+                   "pretrained seq2seq model such as T5 or BART from the Hub.",
                    "ℹ️ 离线时可用的是内置的 all-MiniLM-L6-v2。它是英文模型，约三分之二的中文字符它不认识（[UNK]），"
-                   "所以中文示例能训练但学到的很少。中文请在联网时使用 Hugging Face 上的中文模型（如 hfl/rbt3）。"),
+                   "所以中文示例能训练但学到的很少。中文请在联网时使用 Hugging Face 上的中文模型（如 hfl/rbt3）。"
+                   "若要由文本生成文本（序列到序列），内置的 MiniLM2MiniLM 是把 MiniLM 改造成的编码器-解码器：它的交叉注意力"
+                   "一开始没有训练过，比起 Hugging Face 上预训练的 T5、BART 等序列到序列模型，需要多得多的数据和训练步数。"),
     "choose_model": ("Choose a model first.", "请先选择模型。"),
     "parameters": ("Parameters", "参数量"),
     "max_length": ("Max length (tokens)", "最大长度（词元）"),
@@ -282,7 +287,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "chat_clear": ("New chat", "新对话"),
     "chat_empty": ("Type a message first.", "请先输入消息。"),
     "chat_system": ("System prompt (optional)", "系统提示（可选）"),
-    "generation_settings": ("System prompt and generation settings", "系统提示与生成设置"),
+    "generation_settings": ("Generation settings", "生成设置"),
+    "gen_num_beams": ("Beams", "束宽"),
+    "gen_min_new_tokens": ("Min new tokens", "最少生成词元数"),
+    "gen_length_penalty": ("Length penalty", "长度惩罚"),
+    "gen_no_repeat_ngram_size": ("No-repeat n-gram size", "禁止重复的词组长度"),
     "gen_max_new_tokens": ("Max new tokens", "最多生成词元数"),
     "gen_temperature": ("Temperature", "温度"),
     "gen_top_p": ("Top-p", "Top-p（核采样）"),

@@ -93,6 +93,7 @@ class TaskOption:
     low: float | None = None       # numbers: the allowed range
     high: float | None = None
     choices: tuple[str, ...] = ()  # text: the allowed values
+    suggestions: tuple[str, ...] = ()   # text: values the form offers, any other text allowed too
     label: Message | None = None   # its name on the form (the option's own name when absent)
 
     def check(self, value: Any) -> Any:
@@ -301,6 +302,12 @@ class Task(ABC):
         """Like predict, with the generation settings a person chose (engine.generation.GenerationSettings), for
         tasks whose output kind is text."""
         raise RunError("tasks.no_stream", task=self.title)
+
+    def default_settings(self, cfg: "RunConfig") -> Any:
+        """The GenerationSettings the playground starts from for a run with config `cfg` (tasks that write text)."""
+        from engine.generation import GenerationSettings
+
+        return GenerationSettings()
 
     def stream(self, model: Any, tokenizer: Any, item: dict[str, Any], labels: Any, max_length: int, settings: Any,
                stop: Any = None, lock: Any = None) -> Any:

@@ -23,6 +23,7 @@ from ui import errors
 from ui.i18n import option_choices
 from ui.strings import OPTIONS_ZH, TEXT
 from ui.tabs import data, evaluate, model, params, playground, train
+from ui.tabs.gen_settings import NAMES
 
 OWN_WORDING = {"encoding", "separator"}   # the Data tab names these (detected values, separator words)
 REFERENCE_PREFIXES = {"upload", "demo", "packaged"}   # the YAML's ways to name data and models, quoted in help
@@ -135,10 +136,11 @@ def test_every_task_option_is_named_and_explained_in_chinese(task: str) -> None:
 
 def test_the_playgrounds_box_is_named_in_chinese_before_any_run() -> None:
     shape = playground._shaper(SimpleNamespace())
-    box, *rest, batch, document, single, chat = shape("", {"lang": "zh", "owner": "someone"})
+    box, *rest, batch, document, single, chat, settings = shape("", {"lang": "zh", "owner": "someone"})[:-len(NAMES)]
     assert box["label"] == "文本" and all(update == gr.skip() for update in rest) and batch["info"] is None
     assert document["label"] == "📄 把文本文件载入“文本”"
     assert single["visible"] and not chat["visible"]  # the input boxes, not the chat, before any run
+    assert not settings["visible"]
 
 
 def test_predictions_are_named_in_chinese() -> None:

@@ -16,6 +16,7 @@ from engine.studio import Studio
 from tests.app.test_api import wait_for_status
 from tests.plugins import toy_task
 from tests.unit.test_task_contract import toy_rows
+from ui import shaped
 from ui.tabs import evaluate, playground
 
 pytestmark = pytest.mark.slow
@@ -73,8 +74,10 @@ def test_the_toy_task_is_offered_trained_reported_and_predicted_through_the_app(
     figures, tables = shown[2:2 + evaluate.FIGURE_SLOTS], shown[2 + evaluate.FIGURE_SLOTS:-2]
     assert figures[0]["visible"] and figures[0]["value"].layout.title.text == "Predicted moods"
     assert [t["label"] for t in tables if t["visible"]] == ["Every sentence"]
-    *boxes, _, document, single, chat = playground._shaper(page)(run_id, session)
+    shaped_tab = playground._shaper(page)(run_id, session)
+    boxes, (_, document, single, chat, settings) = shaped_tab[:shaped.INPUT_SLOTS], shaped_tab[shaped.INPUT_SLOTS:][:5]
     assert single["visible"] and not chat["visible"]  # a toy that does not talk gets input boxes
+    assert not settings["visible"]                     # nor generation settings: it writes no text
     assert [box["label"] for box in boxes if box["visible"]] == ["The sentence"]
     assert document["label"] == "📄 Load a text file into “The sentence”"
 

@@ -3,10 +3,10 @@
 The allow-list holds what a Chinese interface writes in Latin letters too, and only that:
 - names: the product (Tunebench), the framework credited in the footer (Gradio), Hugging Face, its Transformers
   library, model names and the architecture class a model card shows (BERT, all-MiniLM-L6-v2, SmolLM2, GPT-2,
-  BertModel) and the GGUF file format a model ships in;
+  BertModel, T5, BART, MiniLM2MiniLM) and the GGUF file format a model ships in;
 - file formats and the API, which Chinese software names by their acronyms (CSV, JSON, YAML, API...);
 - names of methods and metrics that have no Chinese name in common use (LoRA, IA3, F1, AdamW, Adafactor, SGD,
-  Cohen's kappa, ROUGE-L, the Top-p and Top-k samplers);
+  Cohen's kappa, ROUGE-1, ROUGE-2, ROUGE-L, ROUGE-Lsum, the Top-p and Top-k samplers);
 - keyboard keys, a single capital letter (按 N 输入备注);
 - hardware and units (CPU, GPU, CUDA, MPS, MB, GB) and the tokenizer's literal unknown token [UNK];
 - literal spellings that are the subject of a sentence: character encodings (utf-8, gb18030...) and HTML entities
@@ -29,10 +29,10 @@ from engine.tasks import task_names
 WORD = re.compile(r"&#?\w+;|[A-Za-z][A-Za-z0-9]*(?:[-_.:/'][A-Za-z0-9]+)*")
 
 NAMES = {"Tunebench", "Gradio", "Hugging", "Face", "Transformers", "BERT", "all-MiniLM-L6-v2", "SmolLM2",
-         "SmolLM2-135M-Instruct", "GPT-2", "GGUF"}
+         "SmolLM2-135M-Instruct", "GPT-2", "GGUF", "T5", "BART", "MiniLM2MiniLM"}
 FORMATS = {"CSV", "TSV", "TXT", "JSON", "JSONL", "Parquet", "Excel", "YAML", "HTML", "API"}
 METHODS_AND_METRICS = {"LoRA", "IA3", "F1", "AdamW", "Adafactor", "SGD", "Cohen's", "kappa", "Top-p", "Top-k",
-                       "ROUGE-L"}
+                       "ROUGE-1", "ROUGE-2", "ROUGE-L", "ROUGE-Lsum"}
 KEY = re.compile(r"[A-Z]")
 MARKUP = re.compile(r"<[^>]*>")   # HTML tags in a template are markup, not words
 HARDWARE_AND_UNITS = {"CPU", "GPU", "CUDA", "MPS", "MB", "GB", "UNK"}

@@ -1,20 +1,21 @@
 """The playground's chat, for tasks that talk (Task.chat): the fine-tuned and the base model side by side, each
-answer streamed as it is written, turn after turn, with the generation settings and a Stop button.
+answer streamed as it is written, turn after turn, with a system prompt, the playground's generation settings
+(ui.tabs.gen_settings) and a Stop button.
 
 Streaming is a generator handler, which Gradio cancels when the page goes away or Stop is pressed; that only
 ends a reply (engine.generation stops its writer thread), never a run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import gradio as gr
 
-from engine.generation import GenerationSettings, text_content
-from engine.messages import Message
+from engine.generation import text_content
 from ui.context import Context
 from ui.errors import guarded, guarded_stream
+from ui.tabs.gen_settings import settings_of
 
 CHAT_HEIGHT = 360
 
@@ -29,7 +30,6 @@ class ChatPanel:
     send: gr.Button
     stop: gr.Button
     clear: gr.Button
-    settings: list[gr.Slider]   # one per GenerationSettings field, in its order
 
 
 def build(ctx: Context) -> ChatPanel:
@@ -43,25 +43,14 @@ def build(ctx: Context) -> ChatPanel:
             send = tr.bind(gr.Button(variant="primary", elem_id="chat-send"), "chat_send", attr="value")
             stop = tr.bind(gr.Button(variant="stop", elem_id="chat-stop"), "chat_stop", attr="value")
             clear = tr.bind(gr.Button(elem_id="chat-clear"), "chat_clear", attr="value")
-        with tr.bind(gr.Accordion(open=False), "generation_settings"):
-            system = tr.bind(gr.Textbox(lines=2, max_length=4000, elem_id="chat-system"), "chat_system")
-            settings = [_setting(ctx, spec) for spec in fields(GenerationSettings)]
-    return ChatPanel(section, tuned, base, message, system, send, stop, clear, settings)
+        system = tr.bind(gr.Textbox(lines=1, max_length=4000, elem_id="chat-system"), "chat_system")
+    return ChatPanel(section, tuned, base, message, system, send, stop, clear)
 
 
-def _setting(ctx: Context, spec: Any) -> gr.Slider:
-    """A slider bounded by the setting's own metadata, named by its i18n key and explained by its help."""
-    integer = isinstance(spec.default, int)
-    slider = gr.Slider(minimum=spec.metadata["low"], maximum=min(spec.metadata["high"], 10**6), value=spec.default,
-                       step=1 if integer else 0.01, elem_id=f"gen-{spec.name}")
-    ctx.tr.bind_words(slider, "info", lambda lang, code=spec.metadata["help"]: Message(code).text(lang))
-    return ctx.tr.bind(slider, f"gen_{spec.name}")
-
-
-def wire(ctx: Context, panel: ChatPanel, run: gr.Dropdown) -> None:
+def wire(ctx: Context, panel: ChatPanel, run: gr.Dropdown, settings: list[gr.Slider]) -> None:
     chats = [panel.tuned, panel.base]
     sent = gr.on([panel.send.click, panel.message.submit], _replier(ctx),
-                 [run, ctx.state, panel.message, panel.system, *chats, *panel.settings], [panel.message, *chats])
+                 [run, ctx.state, panel.message, panel.system, *chats, *settings], [panel.message, *chats])
     panel.stop.click(None, cancels=[sent])
     gr.on([panel.clear.click, run.change], guarded(lambda: ([], [])), None, chats, show_progress="hidden")
 
@@ -75,7 +64,7 @@ def _replier(ctx: Context) -> Any:
             raise gr.Error(ctx.text("choose_run", session["lang"]))
         if not (message or "").strip():
             raise gr.Error(ctx.text("chat_empty", session["lang"]))
-        settings = GenerationSettings.of({spec.name: value for spec, value in zip(fields(GenerationSettings), values)})
+        settings = settings_of(values)
         chats = {False: _turns(tuned), True: _turns(base)}
         for chat in chats.values():
             chat += [{"role": "user", "content": message.strip()}, {"role": "assistant", "content": ""}]

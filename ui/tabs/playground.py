@@ -16,8 +16,9 @@ from engine.data.reading import read_document
 from engine.messages import localize
 from engine.tasks import get_task
 from ui import shaped
-from ui.tabs import chat
+from ui.tabs import chat, gen_settings
 from ui.tabs.chat import ChatPanel
+from ui.tabs.gen_settings import SettingsPanel, settings_of
 from ui.context import Context
 from ui.errors import guarded
 from ui.events import on_change
@@ -44,6 +45,7 @@ class PlaygroundTab:
     tuned: OutputView
     base: OutputView
     base_note: gr.Markdown
+    settings: SettingsPanel       # generation settings, for tasks that write text
     batch_text: gr.Textbox
     batch_file: gr.File
     batch_predict: gr.Button
@@ -72,6 +74,7 @@ def build(ctx: Context) -> PlaygroundTab:
         with gr.Column():
             base = output_view("base")
             base_note = gr.Markdown()
+    settings = gen_settings.build(ctx)
     with tr.bind(gr.Accordion(open=False), "batch_section"):
         with gr.Row():
             batch_text = tr.bind(gr.Textbox(lines=6), "batch_text")
@@ -81,20 +84,23 @@ def build(ctx: Context) -> PlaygroundTab:
         with gr.Row():
             batch_download = tr.bind(gr.DownloadButton(visible=False), "download_csv", attr="label")
             batch_download_jsonl = tr.bind(gr.DownloadButton(visible=False), "download_jsonl", attr="label")
-    return PlaygroundTab(run, single, chat_panel, inputs, document, predict, tuned, base, base_note, batch_text, batch_file, batch_predict,
-                         batch_table, batch_download, batch_download_jsonl, gr.State(None), gr.State(None))
+    return PlaygroundTab(run, single, chat_panel, inputs, document, predict, tuned, base, base_note, settings,
+                         batch_text, batch_file, batch_predict, batch_table, batch_download, batch_download_jsonl,
+                         gr.State(None), gr.State(None))
 
 
 def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
     views = [*tab.tuned.widgets, *tab.base.widgets, tab.base_note]
     on_change([tab.run.change, ended.change, ctx.language.change], _shaper(ctx), [tab.run, ctx.state],
-              [*tab.inputs, tab.batch_text, tab.document, tab.single, tab.chat.section], show_progress="hidden")
-    chat.wire(ctx, tab.chat, tab.run)
+              [*tab.inputs, tab.batch_text, tab.document, tab.single, tab.chat.section, *tab.settings.widgets],
+              show_progress="hidden")
+    sliders = tab.settings.sliders
+    chat.wire(ctx, tab.chat, tab.run, sliders)
     tab.document.upload(_document_loader(ctx), [tab.document, tab.run, ctx.state], tab.inputs)
-    gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx), [tab.run, ctx.state, *tab.inputs],
-          tab.predicted)
+    gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx),
+          [tab.run, ctx.state, *sliders, *tab.inputs], tab.predicted)
     on_change(tab.predicted.change, guarded(comparison), [tab.predicted, ctx.state], views, show_progress="hidden")
-    tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state, *tab.inputs],
+    tab.batch_predict.click(_batch(ctx), [tab.run, tab.batch_text, tab.batch_file, ctx.state, *sliders, *tab.inputs],
                             [tab.batch_predicted, tab.batch_download, tab.batch_download_jsonl])
     on_change(tab.batch_predicted.change, guarded(predictions_shown), [tab.batch_predicted, ctx.state],
               tab.batch_table, show_progress="hidden")
@@ -107,13 +113,16 @@ def _shaper(ctx: Context) -> Any:
     @guarded
     def shape(run_id: str, session: dict) -> list[Any]:
         """One box per input role of the run's task, named for it, the rest hidden; the batch box says how lines
-        and the other boxes combine when the task reads several inputs."""
+        and the other boxes combine when the task reads several inputs; the generation settings of a task that
+        writes text, at its run's defaults."""
         lang = session["lang"]
         if not run_id:  # the one box the page opens with, named in the page's language
             return [gr.update(label=words("input_text", lang)), *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS)),
                     gr.update(info=None), gr.update(label=words("load_document", lang).format(
-                        box=words("input_text", lang))), gr.update(visible=True), gr.update(visible=False)]
-        task = get_task(ctx.studio.config(run_id, session["owner"]).task)
+                        box=words("input_text", lang))), gr.update(visible=True), gr.update(visible=False),
+                    *gen_settings.updates(None)]
+        cfg = ctx.studio.config(run_id, session["owner"])
+        task = get_task(cfg.task)
         roles = task.input_roles
         names = [sentence_case(str(localize(role.description, lang))) for role in roles]
         # A chat's boxes are hidden: what an earlier run's task left in them must not ride along in batch mode.
@@ -121,7 +130,7 @@ def _shaper(ctx: Context) -> Any:
                  else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]
         return [*boxes, gr.update(info=words("batch_shared_inputs", lang) if len(roles) > 1 and not task.chat else None),
                 gr.update(label=words("load_document", lang).format(box=names[-1])),
-                gr.update(visible=not task.chat), gr.update(visible=task.chat)]
+                gr.update(visible=not task.chat), gr.update(visible=task.chat), *gen_settings.updates(task, cfg)]
     return shape
 
 
@@ -140,15 +149,21 @@ def _require_run(ctx: Context, run_id: str, session: dict) -> None:
         raise gr.Error(ctx.text("choose_run", session["lang"]))
 
 
+def _settings(task: Any, values: tuple[float, ...]) -> Any:
+    """The generation settings the sliders hold, for a task that writes text; None (its own way) for others."""
+    return settings_of(values) if task.generation_settings else None
+
+
 def _single(ctx: Context) -> Any:
     @guarded
-    def predict(run_id: str, session: dict, *boxes: str) -> dict:
+    def predict(run_id: str, session: dict, *values: Any) -> dict:
         _require_run(ctx, run_id, session)
         task = get_task(ctx.studio.config(run_id, session["owner"]).task)
+        settings, boxes = _settings(task, values[:len(gen_settings.NAMES)]), values[len(gen_settings.NAMES):]
         item = {role.name: value for role, value in zip(task.input_roles, boxes)}
         return {"kind": task.output_kind,
-                "tuned": ctx.studio.predictor(run_id, session["owner"]).predict([item])[0],
-                "base": ctx.studio.base_predictor(run_id, session["owner"]).predict([item])[0]}
+                "tuned": ctx.studio.predictor(run_id, session["owner"]).predict([item], settings)[0],
+                "base": ctx.studio.base_predictor(run_id, session["owner"]).predict([item], settings)[0]}
     return predict
 
 
@@ -176,16 +191,17 @@ def predictions_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def _batch(ctx: Context) -> Any:
     @guarded
-    def predict_many(run_id: str, lines: str, path: str | None, session: dict, *boxes: str) -> tuple:
+    def predict_many(run_id: str, lines: str, path: str | None, session: dict, *values: Any) -> tuple:
         _require_run(ctx, run_id, session)
         owner = session["owner"]
+        task = get_task(ctx.studio.config(run_id, owner).task)
+        settings, boxes = _settings(task, values[:len(gen_settings.NAMES)]), values[len(gen_settings.NAMES):]
         if path:
-            table = ctx.studio.predict_table(run_id, owner, ctx.studio.keep_upload(path, owner))
+            table = ctx.studio.predict_table(run_id, owner, ctx.studio.keep_upload(path, owner), settings)
         else:  # one input per line for the task's first input role; the other boxes go with every line
             texts = [line.strip() for line in (lines or "").splitlines() if line.strip()]
-            roles = get_task(ctx.studio.config(run_id, owner).task).input_roles
-            shared = {role.name: value for role, value in zip(roles[1:], boxes[1:])}
-            table = ctx.studio.predict_lines(run_id, owner, texts, shared)
+            shared = {role.name: value for role, value in zip(task.input_roles[1:], boxes[1:])}
+            table = ctx.studio.predict_lines(run_id, owner, texts, shared, settings)
         # The download keeps the engine's column names, which scripts read; the page shows them translated.
         csv, jsonl = ctx.studio.save_predictions(run_id, owner, table)
         return table, gr.update(value=str(csv), visible=True), gr.update(value=str(jsonl), visible=True)

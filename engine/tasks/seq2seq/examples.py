@@ -12,7 +12,7 @@ from typing import Any
 
 IGNORED = -100                                # the label the loss skips
 T5_TYPES = ("t5", "mt5", "umt5", "longt5")    # trained with task prefixes
-AUTO_PREFIX = "auto"
+AUTO_PREFIX, NO_PREFIX = "auto", "none"   # the prefix option's two words: the model's own, or nothing
 
 
 def model_prefix(config: Any) -> str:

@@ -21,8 +21,8 @@ from engine.generation import GenerationSettings, generate_texts
 from engine.messages import Message, register_messages
 from engine.tasks.base import ColumnRole, MetricSpec, Task, TaskOption, register_task
 from engine.tasks.heads import load_head_model
-from engine.tasks.seq2seq.examples import (AUTO_PREFIX, TargetRules, collator, encode_sources, model_prefix,
-                                           target_ids)
+from engine.tasks.seq2seq.examples import (AUTO_PREFIX, NO_PREFIX, TargetRules, collator, encode_sources,
+                                           model_prefix, target_ids)
 from engine.tasks.seq2seq.scoring import generated_length, generation_report, metrics_fn
 
 if TYPE_CHECKING:
@@ -44,10 +44,10 @@ register_messages({
                         "根据它写出的文本（摘要、标题或译文）"),
     "s2s.option.prefix_label": ("Task prefix", "任务前缀"),
     "s2s.option.prefix": ("Text put before every source. 'auto' uses the model's own (T5: 'summarize: '; none for "
-                          "others); type another for translation, e.g. 'translate English to German: ' (with the "
-                          "space), or leave it empty for none.",
-                          "加在每条原文前面的文字。“auto”使用模型自己的前缀（T5 为“summarize: ”，其他模型没有）；"
-                          "翻译时可另填，例如“translate English to German: ”（含末尾空格）；留空则不加。"),
+                          "others), 'none' adds nothing; type another for translation, e.g. 'translate English to "
+                          "German: ' (with the space).",
+                          "加在每条原文前面的文字。第一项（自动）使用模型自己的前缀（T5 系列模型有，其他模型没有），"
+                          "第二项表示不加前缀；翻译等任务可以直接填写模型要求的前缀（末尾留一个空格）。"),
     "s2s.option.max_target_length_label": ("Max target length (tokens)", "目标文本最大长度（词元）"),
     "s2s.option.max_target_length": ("Targets are cut to this many tokens for training, and the model writes at most "
                                      "this many when it is evaluated. The Data tab says how many targets it cuts.",
@@ -61,7 +61,7 @@ register_messages({
     "s2s.option.num_beams_label": ("Beams when evaluating", "评估时的束宽"),
     "s2s.option.min_new_tokens_label": ("Min generated tokens when evaluating", "评估时最少生成词元数"),
     "s2s.option.length_penalty_label": ("Length penalty when evaluating", "评估时的长度惩罚"),
-    "s2s.option.no_repeat_ngram_size_label": ("No-repeat n-gram size when evaluating", "评估时禁止重复的 n 元长度"),
+    "s2s.option.no_repeat_ngram_size_label": ("No-repeat n-gram size when evaluating", "评估时禁止重复的词组长度"),
     "s2s.option.lead_sentences_label": ("Lead baseline: sentences copied", "首句基线：照抄的句子数"),
     "s2s.option.lead_sentences": ("The baseline in the report copies this many first sentences of each source (3 for "
                                   "news articles, 1 for a headline).",
@@ -102,7 +102,9 @@ class Seq2Seq(Task):
     metrics = (MetricSpec("rouge1", live=True), MetricSpec("rouge2", live=True), MetricSpec("rougeL", live=True),
                MetricSpec("rougeLsum"), MetricSpec("gen_len"))
     primary_metric = "rougeL"
-    options = (TaskOption("prefix", AUTO_PREFIX, Message("s2s.option.prefix"), label=Message("s2s.option.prefix_label")),
+    options = (TaskOption("prefix", AUTO_PREFIX, Message("s2s.option.prefix"), label=Message("s2s.option.prefix_label"),
+                          suggestions=(AUTO_PREFIX, NO_PREFIX, "summarize: ", "translate English to German: ",
+                                       "translate English to French: ")),
                TaskOption("max_target_length", 64, Message("s2s.option.max_target_length"), low=4, high=1024,
                           label=Message("s2s.option.max_target_length_label")),
                TaskOption("eval_rows", 64, Message("s2s.option.eval_rows"), low=0, high=100_000,
@@ -133,11 +135,11 @@ class Seq2Seq(Task):
             raise DataError("s2s.no_pairs")
         config = AutoConfig.from_pretrained(resolve_model(cfg.model.name_or_path).path)
         prefix = self.option(cfg, "prefix")
-        generation = {name: self.option(cfg, name) for name in EVAL_SETTINGS}
-        return {"prefix": model_prefix(config) if prefix == AUTO_PREFIX else prefix,
-                "decoder_start": getattr(config, "decoder_start_token_id", None),
-                "max_target_length": self.option(cfg, "max_target_length"),
-                "generation": {**generation, "max_new_tokens": self.option(cfg, "max_target_length")}}
+        length = self.option(cfg, "max_target_length")
+        return {"prefix": model_prefix(config) if prefix == AUTO_PREFIX else "" if prefix == NO_PREFIX else prefix,
+                "decoder_start": getattr(config, "decoder_start_token_id", None), "max_target_length": length,
+                "generation": {name: getattr(self.default_settings(cfg), name)
+                               for name in (*EVAL_SETTINGS, "max_new_tokens")}}
 
     def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: dict[str, Any]) -> None:
         """Any pair can be scored."""
@@ -217,9 +219,15 @@ class Seq2Seq(Task):
         return [SampleGenerations(log, sources, ids, targets, self.settings(labels))]
 
     # -- after training -----------------------------------------------------------------------------------------
-    def settings(self, labels: dict[str, Any], chosen: GenerationSettings | None = None) -> GenerationSettings:
-        """The run's evaluation settings (greedy choices from the defaults), or those a person chose."""
-        return chosen or GenerationSettings.of({**labels.get("generation", {}), "repetition_penalty": 1.0})
+    def settings(self, labels: dict[str, Any]) -> GenerationSettings:
+        """What the run evaluates with (saved with its model): its options, greedy or beam search, no repetition
+        penalty (the Trainer's generation uses none)."""
+        return GenerationSettings.of({**labels.get("generation", {}), "repetition_penalty": 1.0})
+
+    def default_settings(self, cfg: "RunConfig") -> GenerationSettings:
+        return GenerationSettings.of({**{name: self.option(cfg, name) for name in EVAL_SETTINGS},
+                                      "max_new_tokens": self.option(cfg, "max_target_length"),
+                                      "repetition_penalty": 1.0})
 
     def evaluate(self, predictor: Any, frame: "pd.DataFrame", cfg: "RunConfig", split: str) -> EvalReport:
         """Every held-out source generated with the run's settings, scored against the lead baseline."""
