@@ -60,8 +60,8 @@ class Figure:
     name: str
     title: dict[str, str]
     kind: str                  # one of FIGURE_KINDS
-    # heatmap: x, y (category names), z (rows of counts); scatter: x, y (numbers); bar: x (names), y (numbers);
-    # x_title and y_title in every language.
+    # heatmap: x, y (category names), z (rows of counts); scatter: x, y (numbers); bar: x (names), y (numbers), or
+    # series ([{name in every language, y}]) for grouped bars; x_title and y_title in every language.
     data: dict[str, Any]
 
 

@@ -110,7 +110,12 @@ def report_figure(figure: Figure, lang: str = "en") -> go.Figure:
         ends = [min(data["x"] + data["y"]), max(data["x"] + data["y"])] if data["x"] else [0, 1]
         fig.add_scatter(x=ends, y=ends, mode="lines", line=dict(dash="dot", color="#9ca3af"), showlegend=False)
         return _layout(fig, title, x_title, y_title)
-    fig = go.Figure(go.Bar(x=data["x"], y=data["y"], marker_color="#6366f1"))
+    if "series" in data:  # grouped bars, one colour per series
+        fig = go.Figure([go.Bar(x=data["x"], y=series["y"], name=pick_text(series["name"], lang), marker_color=colour)
+                         for series, colour in zip(data["series"], ("#6366f1", "#9ca3af", "#16a34a"))])
+        fig.update_layout(barmode="group")
+    else:
+        fig = go.Figure(go.Bar(x=data["x"], y=data["y"], marker_color="#6366f1"))
     fig.update_xaxes(type="category")
     return _layout(fig, title, x_title, y_title)
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_browser import TRAIN_TIMEOUT_MS, config_yaml, go_to, start_training, upload_input
+from tests.browser.test_browser import (TRAIN_TIMEOUT_MS, config_yaml, go_to, start_training, upload_input,
+                                       wait_for_plot)
 from tests.browser.test_data_tab import choose
 from tests.browser.test_sessions import choose_local_model, set_number
 
@@ -69,6 +70,7 @@ def test_a_summarizer_from_an_upload_to_the_playground(page: Any, tmp_path: Path
 
     # 5 · Evaluate: ROUGE of the model against the lead baseline, and each row worst first.
     go_to(page, "5 · Evaluate")
+    wait_for_plot(page, "eval-figure-0", "d.length === 2 && d[0].type === 'bar'", 30_000)  # model and baseline
     expect(page.locator("#eval-metrics")).to_contain_text("ROUGE-1 of the lead baseline")
     expect(page.locator("#eval-table-0")).to_contain_text("against the lead-3 baseline")
     expect(page.locator("#eval-table-1")).to_contain_text("Held-out sources")

@@ -193,6 +193,9 @@ def test_a_short_run_scores_rouge_logs_samples_and_reports_against_lead(kind: st
     report = json.loads((Path(record.run_dir) / "report.json").read_text(encoding="utf-8"))
     assert {"rouge1", "rougeLsum", "lead_rouge1", "lead_rougeL", "gen_len"} <= set(report["metrics"])
     assert report["metrics"]["lead_rouge1"] > 5   # the first sentence shares words with its headline
+    (bars,) = report["figures"]
+    assert [series["name"]["en"] for series in bars["data"]["series"]] == ["Fine-tuned model", "Lead-1 baseline"]
+    assert bars["data"]["series"][1]["y"][0] == pytest.approx(report["metrics"]["lead_rouge1"], abs=0.01)
     versus, rows = report["tables"]
     assert [row["score"] for row in versus["rows"]] == ["ROUGE-1", "ROUGE-2", "ROUGE-L", "ROUGE-Lsum"]
     assert len(rows["rows"]) == report["rows"] == 12

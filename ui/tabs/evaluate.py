@@ -81,7 +81,7 @@ def _loader(ctx: Context) -> Any:
 def _figures(report: EvalReport | None, lang: str) -> list[Any]:
     figures = report.figures if report else []
     return [gr.update(value=charts.report_figure(figures[i], lang), visible=True) if i < len(figures)
-            else gr.update(value=None, visible=i == 0) for i in range(FIGURE_SLOTS)]
+            else gr.update(value=None, visible=i == 0 and report is None) for i in range(FIGURE_SLOTS)]
 
 
 def _tables(report: EvalReport | None, lang: str) -> list[Any]:

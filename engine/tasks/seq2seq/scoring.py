@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.evaluation import EvalReport, column, table
+from engine.evaluation import EvalReport, column, figure, table
 from engine.messages import Message, register_messages
 from engine.rouge import ROUGE_TYPES, has_chinese, mean_rouge, rouge_scores, sentences
 
@@ -20,13 +20,14 @@ register_messages({
     "metric.rougeL": ("ROUGE-L", "ROUGE-L 分数"),
     "metric.rougeLsum": ("ROUGE-Lsum", "ROUGE-Lsum 分数"),
     "metric.gen_len": ("average generated length (tokens)", "平均生成长度（词元）"),
-    "metric.lead_rouge1": ("ROUGE-1 of the lead baseline", "首句基线的 ROUGE-1"),
-    "metric.lead_rouge2": ("ROUGE-2 of the lead baseline", "首句基线的 ROUGE-2"),
-    "metric.lead_rougeL": ("ROUGE-L of the lead baseline", "首句基线的 ROUGE-L"),
-    "metric.lead_rougeLsum": ("ROUGE-Lsum of the lead baseline", "首句基线的 ROUGE-Lsum"),
+    "metric.lead_rouge1": ("ROUGE-1 of the lead baseline", "前几句基线的 ROUGE-1"),
+    "metric.lead_rouge2": ("ROUGE-2 of the lead baseline", "前几句基线的 ROUGE-2"),
+    "metric.lead_rougeL": ("ROUGE-L of the lead baseline", "前几句基线的 ROUGE-L"),
+    "metric.lead_rougeLsum": ("ROUGE-Lsum of the lead baseline", "前几句基线的 ROUGE-Lsum"),
     "s2s.versus_lead": ("ROUGE of the model against the lead-{k} baseline (the source's first {k} sentences, copied)",
                         "模型与前 {k} 句基线（直接照抄原文的前 {k} 句）的 ROUGE 对比"),
     "s2s.score": ("Score", "指标"),
+    "s2s.figure": ("ROUGE of the model and of the lead-{k} baseline", "模型与前 {k} 句基线的 ROUGE"),
     "s2s.model": ("Fine-tuned model", "微调后的模型"),
     "s2s.lead": ("Lead-{k} baseline", "前 {k} 句基线"),
     "s2s.gain": ("Model minus baseline", "模型减基线"),
@@ -84,7 +85,11 @@ def generation_report(task: str, split: str, sources: list[str], references: lis
             for source, reference, text in zip(sources, references, generated)]
     rows.sort(key=lambda row: row["rouge_l"])
     k = {"k": lead_k}
-    return EvalReport(task=task, split=split, rows=len(sources), metrics=metrics, tables=[
+    bars = figure("versus_lead", Message("s2s.figure", k), "bar", x=[row["score"] for row in versus],
+                  series=[{"name": Message("s2s.model").texts(), "y": [row["model"] for row in versus]},
+                          {"name": Message("s2s.lead", k).texts(), "y": [row["lead"] for row in versus]}],
+                  y_title=Message("s2s.score"))
+    return EvalReport(task=task, split=split, rows=len(sources), metrics=metrics, figures=[bars], tables=[
         table("versus_lead", Message("s2s.versus_lead", k),
               [column("score", "s2s.score"), column("model", "s2s.model", "number"),
                column("lead", Message("s2s.lead", k), "number"), column("gain", "s2s.gain", "number")], versus),
