@@ -9,7 +9,10 @@ A task module declares everything that is task-specific, and nothing else in the
   higher is better for each;
 - its evaluation report (metrics plus named tables and figures, engine.evaluation);
 - its playground: the input roles a person fills and the output kind of its predictions, which the UI
-  renders with one view per kind;
+  renders with one view per kind; a task that writes text also names the generation settings it offers, their
+  defaults for a run, and generates or streams with the settings a person chose;
+- what its Trainer needs beyond the config: its TrainingArguments class and arguments (seq2seq generates when it
+  evaluates) and the validation rows scored during training (a sample, when scoring means generating);
 - its demo datasets (registered beside it with engine.data.register_demo).
 The runner, the event log, the store, the CLI, the API and the tabs speak only this contract. Every module in
 engine/tasks is imported by the registry, which refuses a second task with a taken name; modules named in
@@ -61,8 +64,8 @@ register_messages({
     "tasks.kind_hint_decoder": ("Choose a model that writes text: the packaged SmolLM2-135M-Instruct, or a causal LM "
                                 "from the Hub.", "请选择能生成文本的模型：内置的 SmolLM2-135M-Instruct，或 Hugging Face 上的因果语言模型。"),
     "tasks.kind_hint_other": ("Choose another model on the Model tab.", "请在“模型”页选择其他模型。"),
-    "tasks.no_stream": ("{task} does not write text, so it has no generation settings.",
-                        "“{task}”任务不生成文本，所以没有生成设置。"),
+    "tasks.no_stream": ("{task} does not write text: it takes no generation settings and streams nothing.",
+                        "“{task}”任务不生成文本：它没有生成设置，也不能流式输出。"),
 })
 
 

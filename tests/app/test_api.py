@@ -140,7 +140,7 @@ def test_predict_texts_uses_the_label_set(client: Any, finished_run: dict[str, A
 def test_predict_takes_inputs_by_role(client: Any, finished_run: dict[str, Any]) -> None:
     # the API's own endpoint, not a page event of the same name (Gradio renames a clashing name silently)
     endpoint = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/predict"]
-    assert [parameter["parameter_name"] for parameter in endpoint["parameters"]] == ["run_id", "inputs"]
+    assert [parameter["parameter_name"] for parameter in endpoint["parameters"]] == ["run_id", "inputs", "settings"]
     labels = set(confusion(client.predict(finished_run["id"], api_name="/run_report"))["x"])
     predictions = client.predict(finished_run["id"], [{"text": text} for text in TEXTS], api_name="/predict")
     check_predictions(predictions, labels, len(TEXTS))
@@ -151,6 +151,13 @@ def test_predict_takes_inputs_by_role(client: Any, finished_run: dict[str, Any])
     # a misspelt role leaves the text empty: refused by name, not answered for an empty text
     message = app_error(lambda: client.predict(finished_run["id"], [{"txt": TEXTS[0]}], api_name="/predict"))
     assert "text to classify" in message
+    # generation settings are for tasks that write text; a classifier says so, and bad settings are named
+    message = app_error(lambda: client.predict(finished_run["id"], [{"text": TEXTS[0]}], {"num_beams": 2},
+                                               api_name="/predict"))
+    assert "does not write text" in message
+    message = app_error(lambda: client.predict(finished_run["id"], [{"text": TEXTS[0]}], {"num_beams": 99},
+                                               api_name="/predict"))
+    assert "generation.num_beams" in message and "between 1 and 8" in message
 
 
 def test_list_runs_includes_the_run(client: Any, finished_run: dict[str, Any]) -> None:

@@ -200,3 +200,26 @@ def test_a_short_run_scores_rouge_logs_samples_and_reports_against_lead(kind: st
     assert [row["score"] for row in versus["rows"]] == ["ROUGE-1", "ROUGE-2", "ROUGE-L", "ROUGE-Lsum"]
     assert len(rows["rows"]) == report["rows"] == 12
     assert [row["rouge_l"] for row in rows["rows"]] == sorted(row["rouge_l"] for row in rows["rows"])
+
+
+def test_generation_settings_are_refused_by_a_task_that_writes_no_text(tiny_model: str) -> None:
+    from engine.errors import RunError
+    from engine.inference import Predictor
+
+    task = get_task("text_classification")
+    predictor = Predictor(task, task.build_model(tiny_model, ["neg", "pos"]), load_tokenizer(tiny_model), 32,
+                          ["neg", "pos"])
+    assert predictor.predict(["fine"])[0]["label"] in ("neg", "pos")
+    with pytest.raises(RunError, match="does not write text"):
+        predictor.predict(["fine"], GenerationSettings(num_beams=2))
+
+
+def test_the_cli_reads_generation_settings_and_names_an_unknown_one() -> None:
+    from engine.__main__ import _generation
+
+    assert _generation([]) is None
+    assert _generation(["num_beams=4", "length_penalty=0.5"]) == GenerationSettings(num_beams=4, length_penalty=0.5)
+    with pytest.raises(ConfigError, match="'beams' is not a generation setting"):
+        _generation(["beams=4"])
+    with pytest.raises(ConfigError, match="between 1 and 8"):
+        _generation(["num_beams=9"])
