@@ -24,9 +24,9 @@ PAIRS = pd.DataFrame({"article": ["The council approved a new park on Monday. It
                       "headline": ["Council approves new park", "Heavy rain closes two roads in the north"]})
 
 
-def config(model: str, **options: Any) -> RunConfig:
+def run_config(model: str, max_length: int = 32, **options: Any) -> RunConfig:
     return RunConfig(task="seq2seq", data=DataConfig(columns={"source": "article", "target": "headline"}),
-                     model=ModelConfig(name_or_path=model, max_length=32), options=options)
+                     model=ModelConfig(name_or_path=model, max_length=max_length), options=options)
 
 
 @pytest.mark.parametrize(("f1", "f2", "fl"), [(5 / 6, 3 / 5, 5 / 6)])
@@ -68,7 +68,7 @@ def test_targets_drop_the_decoder_start_and_keep_their_end_when_cut(tiny_seq2seq
     assert TargetRules(start=None, end=None, length=2).ids([cls, 7, 8]) == [cls, 7]
 
     words = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in PAIRS["headline"]]
-    cfg = config(tiny_seq2seq["bert2bert"], max_target_length=max(words) + 1)
+    cfg = run_config(tiny_seq2seq["bert2bert"], max_target_length=max(words) + 1)
     labels = TASK.label_space(PAIRS, cfg)
     assert labels["prefix"] == "" and labels["decoder_start"] == cls
     rows = TASK.preprocess(PAIRS, tokenizer, cfg, labels)
@@ -81,24 +81,25 @@ def test_targets_drop_the_decoder_start_and_keep_their_end_when_cut(tiny_seq2seq
 
 def test_t5_reads_sources_after_its_prefix_and_others_as_chosen(tiny_seq2seq: dict[str, str]) -> None:
     tokenizer = load_tokenizer(tiny_seq2seq["t5"])
-    labels = TASK.label_space(PAIRS, config(tiny_seq2seq["t5"]))
+    labels = TASK.label_space(PAIRS, run_config(tiny_seq2seq["t5"]))
     assert labels["prefix"] == "summarize: "
-    ids = TASK.preprocess(PAIRS, tokenizer, config(tiny_seq2seq["t5"]), labels)["input_ids"][0]
+    ids = TASK.preprocess(PAIRS, tokenizer, run_config(tiny_seq2seq["t5"]), labels)["input_ids"][0]
     assert tokenizer.decode(ids, skip_special_tokens=True).startswith("summarize : the council")
-    assert TASK.label_space(PAIRS, config(tiny_seq2seq["bart"]))["prefix"] == ""
-    chosen = config(tiny_seq2seq["bart"], prefix="translate English to German: ")
+    assert TASK.label_space(PAIRS, run_config(tiny_seq2seq["bart"]))["prefix"] == ""
+    chosen = run_config(tiny_seq2seq["bart"], prefix="translate English to German: ")
     assert TASK.label_space(PAIRS, chosen)["prefix"] == "translate English to German: "
     # BART's targets start with <s> ([CLS] here) and its decoder with </s>: the label keeps its start.
     bart = load_tokenizer(tiny_seq2seq["bart"])
-    rows = TASK.preprocess(PAIRS, bart, config(tiny_seq2seq["bart"]), TASK.label_space(PAIRS, config(tiny_seq2seq["bart"])))
+    cfg = run_config(tiny_seq2seq["bart"])
+    rows = TASK.preprocess(PAIRS, bart, cfg, TASK.label_space(PAIRS, cfg))
     assert rows["labels"][0][0] == bart.cls_token_id
 
 
 def test_generation_settings_reach_generate(tiny_seq2seq: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from engine.inference import Predictor
 
-    labels = TASK.label_space(PAIRS, config(tiny_seq2seq["bart"], num_beams=3, no_repeat_ngram_size=2,
-                                            max_target_length=9))
+    labels = TASK.label_space(PAIRS, run_config(tiny_seq2seq["bart"], num_beams=3, no_repeat_ngram_size=2,
+                                                max_target_length=9))
     predictor = Predictor(TASK, TASK.build_model(tiny_seq2seq["bart"], labels), load_tokenizer(tiny_seq2seq["bart"]),
                           32, labels)
     # The run's evaluation settings are the saved model's generation config.
@@ -129,7 +130,7 @@ def test_the_data_tab_reports_lengths_compression_and_cut_targets(tiny_seq2seq: 
 
     tokenizer = load_tokenizer(tiny_seq2seq["bart"])
     frame = pd.DataFrame({"article": ["word " * 40] * 10, "headline": ["a headline of six words here"] * 8 + ["x"] * 2})
-    cfg = config(tiny_seq2seq["bart"], max_target_length=5)
+    cfg = run_config(tiny_seq2seq["bart"], max_target_length=5)
     plan: DataPlan = TASK.data_plan(cfg)
     notes = [str(note) for note in TASK.inspect_notes(frame, plan, tokenizer, cfg)]
     assert notes[0].startswith("Lengths in tokens (median, 95th percentile): sources 42 and 42, targets 8 and 8")
@@ -223,3 +224,18 @@ def test_the_cli_reads_generation_settings_and_names_an_unknown_one() -> None:
         _generation(["beams=4"])
     with pytest.raises(ConfigError, match="between 1 and 8"):
         _generation(["num_beams=9"])
+
+
+def test_a_bert2bert_card_and_length_limit_come_from_its_encoder(tiny_seq2seq: dict[str, str]) -> None:
+    from transformers import AutoConfig
+
+    from engine.models import inspect_model
+    from engine.train import _check_length_fits
+
+    info = inspect_model(tiny_seq2seq["bert2bert"])
+    assert (info.architecture, info.kind, info.layers, info.hidden_size, info.max_length) == \
+        ("EncoderDecoderModel", "encoder-decoder", 2, 32, 256)
+    config, tokenizer = AutoConfig.from_pretrained(tiny_seq2seq["bert2bert"]), load_tokenizer(tiny_seq2seq["bert2bert"])
+    _check_length_fits(run_config(tiny_seq2seq["bert2bert"], 256), config, tokenizer)
+    with pytest.raises(ConfigError, match="reads at most 256 tokens"):
+        _check_length_fits(run_config(tiny_seq2seq["bert2bert"], 300), config, tokenizer)
