@@ -7,6 +7,7 @@ search and sampling are settings, sampling following the settings' seed.
 """
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
@@ -90,6 +91,16 @@ class GenerationSettings:
         return kwargs
 
 
+# A WordPiece tokenizer (BERT's, so MiniLM2MiniLM's) decodes Chinese with a space between characters: "城 东 公 园".
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]) "
+                      r"(?=[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef])")
+
+
+def decoded(tokenizer: Any, ids: Any) -> list[str]:
+    """Token ids back to texts, without special tokens, stripped, and Chinese written without spaces."""
+    return [_CJK_GAP.sub("", text).strip() for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+
 def text_content(content: Any) -> str:
     """A chat message's text: a string, or the text parts of OpenAI-style content ([{type: text, text}]) as chat
     files and Gradio's chatbot write it; a missing value is no text."""
@@ -113,9 +124,8 @@ def generate_texts(model: Any, tokenizer: Any, prompts: list[list[int]], setting
         for start in range(0, len(prompts), batch_size):
             batch = padded(prompts[start:start + batch_size], _pad_id(tokenizer), model.device, left=not two_part)
             written = model.generate(**batch, **settings.generate_kwargs(tokenizer))
-            written = written if two_part else written[:, batch["input_ids"].shape[1]:]
-            outputs += tokenizer.batch_decode(written, skip_special_tokens=True)
-    return [text.strip() for text in outputs]
+            outputs += decoded(tokenizer, written if two_part else written[:, batch["input_ids"].shape[1]:])
+    return outputs
 
 
 def writes_from_scratch(model: Any) -> bool:

@@ -2,6 +2,7 @@
 hand-computed values, the Data tab's length notes, the warm-started model and short runs."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,23 @@ def test_targets_drop_the_decoder_start_and_keep_their_end_when_cut(tiny_seq2seq
     batch = TASK.collator(tokenizer, cfg)([rows[0], rows[1]])
     assert batch["labels"].shape[1] == max(len(row) for row in rows["labels"])
     assert batch["labels"][0].tolist() == [*rows[0]["labels"], *[IGNORED] * (words[1] - words[0])]
+    # Fixed padding: sources to the max length, labels to the max target length (a target may be the longer).
+    fixed = dataclasses.replace(cfg, train=TrainConfig(padding="max_length"))
+    batch = TASK.collator(tokenizer, fixed)([rows[0], rows[1]])
+    assert batch["input_ids"].shape[1] == 32 and batch["labels"].shape[1] == max(words) + 1
+
+
+def test_one_source_with_two_targets_is_two_examples(tmp_path: Path) -> None:
+    from engine.data import load_splits
+
+    pairs = pd.DataFrame({"source": ["Good morning."] * 2 + ["Thank you."] * 2, "target": ["Bonjour.", "Salut.",
+                                                                                             "Merci.", "Merci."]})
+    pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    pd.DataFrame({"source": ["Good night."], "target": ["Bonne nuit."]}).to_csv(tmp_path / "held.csv", index=False)
+    cfg = RunConfig(task="seq2seq", data=DataConfig(train_file=str(tmp_path / "pairs.csv"), validation_ratio=0.0,
+                                                    test_ratio=0.0, validation_file=str(tmp_path / "held.csv")))
+    prepared = load_splits(cfg.data, TASK.data_plan(cfg))
+    assert sorted(prepared.splits.train["target"]) == ["Bonjour.", "Merci.", "Salut."]   # the repeated pair left
 
 
 def test_t5_reads_sources_after_its_prefix_and_others_as_chosen(tiny_seq2seq: dict[str, str]) -> None:
@@ -239,3 +257,13 @@ def test_a_bert2bert_card_and_length_limit_come_from_its_encoder(tiny_seq2seq: d
     _check_length_fits(run_config(tiny_seq2seq["bert2bert"], 256), config, tokenizer)
     with pytest.raises(ConfigError, match="reads at most 256 tokens"):
         _check_length_fits(run_config(tiny_seq2seq["bert2bert"], 300), config, tokenizer)
+
+
+
+def test_chinese_is_decoded_without_the_spaces_wordpiece_puts_between_characters(tiny_seq2seq: dict[str, str]) -> None:
+    from engine.generation import decoded
+
+    tokenizer = load_tokenizer(tiny_seq2seq["bert2bert"])
+    ids = tokenizer(["城新三公，二 hello world 2"])["input_ids"]
+    assert tokenizer.batch_decode(ids, skip_special_tokens=True) == ["城 新 三 公 ， 二 hello world 2"]
+    assert decoded(tokenizer, ids) == ["城新三公，二 hello world 2"]

@@ -3,7 +3,7 @@
 The source is read with the task prefix some models expect ("summarize: " for the T5 family) and cut at the max
 length. The target is cut at the max target length, keeping its end token so the model still learns to stop, and
 starts without the decoder's start token when the tokenizer writes one (BERT's [CLS] in a bert2bert): the model
-puts that token first itself. The collator pads labels with -100, which the loss skips.
+puts that token first itself. The collator pads labels with -100, which the loss skips, to a length of their own.
 """
 from __future__ import annotations
 
@@ -53,11 +53,22 @@ def target_ids(tokenizer: Any, targets: list[str]) -> list[list[int]]:
     return tokenizer(text_target=targets)["input_ids"]
 
 
-def collator(tokenizer: Any, fixed_length: int = 0) -> Any:
-    """Pads sources with the pad token and labels with -100, to the batch's longest (or `fixed_length`)."""
-    from transformers import DataCollatorForSeq2Seq
+class Seq2SeqCollator:
+    """Pads sources with the tokenizer (to the batch's longest, or to `source_length`) and labels with -100 (to the
+    batch's longest, or to `target_length`): a target may be longer than its source (a translation), so the two
+    are padded to lengths of their own."""
 
-    if fixed_length:
-        return DataCollatorForSeq2Seq(tokenizer, padding="max_length", max_length=fixed_length,
-                                      label_pad_token_id=IGNORED)
-    return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORED)
+    def __init__(self, tokenizer: Any, source_length: int = 0, target_length: int = 0):
+        self.tokenizer, self.source_length, self.target_length = tokenizer, source_length, target_length
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        sources = [{key: value for key, value in f.items() if key != "labels"} for f in features]
+        batch = self.tokenizer.pad(sources, padding="max_length" if self.source_length else True,
+                                   max_length=self.source_length or None, return_tensors="pt")
+        if "labels" in features[0]:
+            longest = max(self.target_length, *(len(f["labels"]) for f in features))
+            batch["labels"] = torch.tensor([list(f["labels"]) + [IGNORED] * (longest - len(f["labels"]))
+                                            for f in features])
+        return dict(batch)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.evaluation import EvalReport, column, figure, table
+from engine.generation import decoded
 from engine.messages import Message, register_messages
 from engine.rouge import ROUGE_TYPES, has_chinese, mean_rouge, rouge_scores, sentences
 
@@ -66,8 +67,8 @@ def metrics_fn(tokenizer: Any) -> Callable[[Any], dict[str, float]]:
 
 
 def _decoded(tokenizer: Any, ids: Any, pad: int) -> list[str]:
-    ids = np.where(np.asarray(ids) < 0, pad, ids)  # -100: labels' padding, and the Trainer's between batches
-    return [text.strip() for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    # -100 pads the labels, and the Trainer pads with it between batches of generated ids
+    return decoded(tokenizer, np.where(np.asarray(ids) < 0, pad, ids))
 
 
 def generation_report(task: str, split: str, sources: list[str], references: list[str], generated: list[str],

@@ -21,7 +21,7 @@ from engine.generation import GenerationSettings, generate_texts
 from engine.messages import Message, register_messages
 from engine.tasks.base import ColumnRole, MetricSpec, Task, TaskOption, register_task
 from engine.tasks.heads import load_head_model
-from engine.tasks.seq2seq.examples import (AUTO_PREFIX, NO_PREFIX, TargetRules, collator, encode_sources,
+from engine.tasks.seq2seq.examples import (AUTO_PREFIX, NO_PREFIX, Seq2SeqCollator, TargetRules, encode_sources,
                                            model_prefix, target_ids)
 from engine.tasks.seq2seq.scoring import generated_length, generation_report, metrics_fn
 
@@ -124,6 +124,13 @@ class Seq2Seq(Task):
         return (frame[self.role("source").column(cfg)].astype(str).tolist(),
                 frame[self.role("target").column(cfg)].astype(str).tolist())
 
+    def data_plan(self, cfg: "RunConfig") -> Any:
+        """A row repeats an earlier one only when its target repeats too: two references for one source (two
+        translations of a sentence) are two examples."""
+        from dataclasses import replace
+
+        return replace(super().data_plan(cfg), duplicate_roles=("source", "target"))
+
     def label_space(self, train: "pd.DataFrame", cfg: "RunConfig") -> dict[str, Any]:
         """What the model needs to read and write as it was trained, saved with it: the source prefix, how targets
         are cut, and the generation settings it was evaluated with."""
@@ -190,7 +197,9 @@ class Seq2Seq(Task):
         return Dataset.from_dict(encoded)
 
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
-        return collator(tokenizer, cfg.model.max_length if cfg.train.padding == "max_length" else 0)
+        if cfg.train.padding == "max_length":
+            return Seq2SeqCollator(tokenizer, cfg.model.max_length, self.option(cfg, "max_target_length"))
+        return Seq2SeqCollator(tokenizer)
 
     def trainer_class(self) -> type:
         return _generating_trainer()
