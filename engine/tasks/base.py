@@ -63,6 +63,10 @@ register_messages({
     "tasks.kind_encoder-decoder": ("an encoder-decoder (such as T5 or BART)", "编码器-解码器（如 T5、BART）"),
     "tasks.kind_hint_decoder": ("Choose a model that writes text: the packaged SmolLM2-135M-Instruct, or a causal LM "
                                 "from the Hub.", "请选择能生成文本的模型：内置的 SmolLM2-135M-Instruct，或 Hugging Face 上的因果语言模型。"),
+    "tasks.kind_hint_encoder-decoder": ("Choose a model that reads a text and writes another: the packaged "
+                                        "MiniLM2MiniLM, or a T5, BART, Marian or mT5 model from the Hub.",
+                                        "请选择能读入文本再写出文本的模型：内置的 MiniLM2MiniLM，或 Hugging Face 上的 T5、"
+                                        "BART、Marian、mT5 模型。"),
     "tasks.kind_hint_other": ("Choose another model on the Model tab.", "请在“模型”页选择其他模型。"),
     "tasks.no_stream": ("{task} does not write text: it takes no generation settings and streams nothing.",
                         "“{task}”任务不生成文本：它没有生成设置，也不能流式输出。"),
@@ -199,7 +203,8 @@ class Task(ABC):
     def check_model(self, kind: str, architecture: str) -> None:
         """Refuse a model of a kind this task cannot train (an encoder cannot write text), before any weight loads."""
         if kind not in self.model_kinds:
-            hint = "tasks.kind_hint_decoder" if self.model_kinds == ("decoder",) else "tasks.kind_hint_other"
+            only = self.model_kinds[0] if len(self.model_kinds) == 1 else ""
+            hint = f"tasks.kind_hint_{only}" if only in ("decoder", "encoder-decoder") else "tasks.kind_hint_other"
             raise ModelError("tasks.wrong_model_kind", task=self.title, needed=Message(f"tasks.kind_{self.model_kinds[0]}"),
                              kind=Message(f"tasks.kind_{kind}"), architecture=architecture, hint=Message(hint))
 

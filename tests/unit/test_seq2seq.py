@@ -162,7 +162,7 @@ def test_encoders_and_head_only_are_refused_for_seq2seq(tiny_model: str, tiny_se
     from engine.methods import apply_method
     from engine.studio import Studio
 
-    with pytest.raises(ModelError, match="needs an encoder-decoder"):
+    with pytest.raises(ModelError, match="needs an encoder-decoder.*the packaged MiniLM2MiniLM, or a T5"):
         Studio(tmp_path / "runs").start(RunConfig(task="seq2seq", data=DataConfig(train_file="demo:headlines_en"),
                                                   model=ModelConfig(name_or_path=tiny_model)))
     model = TASK.build_model(tiny_seq2seq["bert2bert"], {})
