@@ -13,7 +13,7 @@ its prompt's beginning, which for news is what matters). Each model writes greed
 lead-3 on the full articles. Also measured: training samples/s and generation seconds per article.
 
 Run from the repo root:  python -m bench.s2s [--models seq2seq,causal_lm] [--set-seq2seq k=v] [--set-causal_lm k=v]
-About 35 minutes on 2 CPU cores.
+About an hour on 2 CPU cores.
 """
 from __future__ import annotations
 

@@ -35,8 +35,8 @@ register_messages({
                                "{target} 既不是配置 YAML 文件，也不是含有 {config_file} 的运行文件夹。"),
     "cli.bad_input": ("--input takes one JSON object by role, such as '{{\"text\": \"I loved it\"}}'; got {text}",
                       "--input 需要一个按角色写的 JSON 对象，例如 '{{\"text\": \"I loved it\"}}'；现在是 {text}"),
-    "cli.bad_generation": ("'{item}' is not a generation setting; write KEY=VALUE with one of: {known}.",
-                           "“{item}”不是生成设置；请写成 KEY=VALUE，可用的有：{known}。"),
+    "cli.bad_generation": ("'{item}' is not KEY=VALUE; write e.g. --generate num_beams=4.",
+                           "“{item}”不是 KEY=VALUE 的形式；请写成例如 --generate num_beams=4。"),
     "cli.set_needs_config": ("--set changes a config file before its run exists; an existing run keeps its settings.",
                              "--set 只能在运行创建之前修改配置文件；已有运行的设置不能再改。"),
 })
@@ -77,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", action="append", default=[], metavar="JSON",
                          help='one input as JSON by role, e.g. \'{"question": "...", "context": "..."}\' (repeatable)')
     predict.add_argument("--generate", action="append", default=[], metavar="KEY=VALUE",
-                         help="a generation setting, for tasks that write text, e.g. --generate num_beams=4 "
-                              "(repeatable; `python -m engine options` lists them)")
+                         help="change one of the run's generation settings, for tasks that write text, e.g. "
+                              "--generate num_beams=4 (repeatable; `python -m engine options` lists them)")
     predict.set_defaults(handler=_predict)
     runs = add_parser("runs", help="list runs")
     runs.set_defaults(handler=_runs)
@@ -152,26 +152,21 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from engine.inference import Predictor
 
-    settings = _generation(args.generate)
+    values = _generation(args.generate)
     predictor = Predictor.from_run(_run_dir(args, args.run))
+    settings = predictor.settings_with(values) if values else None
     inputs = [predictor.as_input(text) for text in args.text] + [_json_input(text) for text in args.input]
     for item, result in zip(inputs, predictor.predict(inputs, settings)):
         print(json.dumps({**item, **result}, ensure_ascii=False))
     return 0
 
 
-def _generation(items: list[str]) -> Any:
-    """GenerationSettings from KEY=VALUE items (None without any: the run's own)."""
-    from engine.generation import GenerationSettings
-
-    if not items:
-        return None
-    pairs = [item.split("=", 1) for item in items]
-    unknown = [pair[0] for pair in pairs if len(pair) != 2 or pair[0] not in GenerationSettings.__dataclass_fields__]
-    if unknown:
-        raise ConfigError("generation", "cli.bad_generation", item=unknown[0],
-                          known=", ".join(GenerationSettings.__dataclass_fields__))
-    return GenerationSettings.of(dict(pairs))
+def _generation(items: list[str]) -> dict[str, str]:
+    """{name: value} from KEY=VALUE items: the generation settings to change from the run's own."""
+    malformed = [item for item in items if "=" not in item]
+    if malformed:
+        raise ConfigError("generation", "cli.bad_generation", item=malformed[0])
+    return dict(item.split("=", 1) for item in items)
 
 
 def _json_input(text: str) -> dict[str, Any]:

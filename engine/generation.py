@@ -10,13 +10,19 @@ from __future__ import annotations
 import re
 import threading
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Iterator
 
 from engine.config import check_range, coerce
+from engine.errors import ConfigError
 from engine.messages import register_messages
 
 register_messages({
+    "generation.not_a_mapping": ("generation settings must be given by name, e.g. {{\"num_beams\": 4}}; known: "
+                                 "{known}.", "生成设置必须按名称给出，例如 {{\"num_beams\": 4}}；可用的有：{known}。"),
+    "generation.min_above_max": ("must be at most the max new tokens, {most}.", "不能超过最多生成词元数 {most}。"),
+    "generation.unknown": ("'{name}' is not a generation setting; known: {known}.",
+                           "“{name}”不是生成设置；可用的有：{known}。"),
     "generation.max_new_tokens": ("The most tokens to write", "最多生成的词元数"),
     "generation.temperature": ("Randomness: 0 always picks the likeliest token; higher is more varied",
                                "随机程度：0 总是选最可能的词元；越高越多样"),
@@ -60,11 +66,24 @@ class GenerationSettings:
             value = coerce(f"generation.{spec.name}", type(spec.default), getattr(self, spec.name))
             check_range(f"generation.{spec.name}", value, spec.metadata["low"], spec.metadata["high"])
             object.__setattr__(self, spec.name, value)
+        if self.min_new_tokens > self.max_new_tokens:
+            raise ConfigError("generation.min_new_tokens", "generation.min_above_max", most=self.max_new_tokens)
 
     @classmethod
     def of(cls, values: dict[str, Any] | None) -> "GenerationSettings":
         known = {spec.name for spec in fields(cls)}
         return cls(**{key: value for key, value in (values or {}).items() if key in known and value is not None})
+
+    def changed(self, values: Any) -> "GenerationSettings":
+        """These settings with some replaced ({name: value}, as an API client or the CLI gives them); a name that
+        is not a setting, or values that are not a mapping, are a ConfigError."""
+        known = [spec.name for spec in fields(self)]
+        if not isinstance(values, dict):
+            raise ConfigError("generation", "generation.not_a_mapping", known=", ".join(known))
+        unknown = [name for name in values if name not in known]
+        if unknown:
+            raise ConfigError("generation", "generation.unknown", name=unknown[0], known=", ".join(known))
+        return replace(self, **values)
 
     @classmethod
     def help(cls, name: str) -> str:
@@ -74,20 +93,26 @@ class GenerationSettings:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
-        """Arguments of model.generate: greedy (or beam search) at temperature 0, else sampling with the filters.
-        A tokenizer without an end token leaves the model's own (a bert2bert's [SEP]) in charge."""
-        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "repetition_penalty": self.repetition_penalty,
-                                  "pad_token_id": _pad_id(tokenizer), "num_beams": self.num_beams,
-                                  "min_new_tokens": self.min_new_tokens or None,
-                                  "length_penalty": self.length_penalty,
+    def decoding(self) -> dict[str, Any]:
+        """The fields of a transformers GenerationConfig these settings decide: greedy (or beam search) at
+        temperature 0, else sampling with the filters; None turns a field off."""
+        values: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "repetition_penalty": self.repetition_penalty,
+                                  "num_beams": self.num_beams, "min_new_tokens": self.min_new_tokens or None,
+                                  # length_penalty only weighs beams against each other
+                                  "length_penalty": self.length_penalty if self.num_beams > 1 else None,
                                   "no_repeat_ngram_size": self.no_repeat_ngram_size or None}
+        if self.temperature > 0:
+            values.update(do_sample=True, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        else:  # the model's own generation config may ask for sampling; greedy must mean greedy
+            values.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return values
+
+    def generate_kwargs(self, tokenizer: Any) -> dict[str, Any]:
+        """Arguments of model.generate. A tokenizer without an end token leaves the model's own (a bert2bert's
+        [SEP]) in charge."""
+        kwargs = {**self.decoding(), "pad_token_id": _pad_id(tokenizer)}
         if tokenizer.eos_token_id is not None:
             kwargs["eos_token_id"] = tokenizer.eos_token_id
-        if self.temperature > 0:
-            kwargs.update(do_sample=True, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
-        else:  # the model's own generation config may ask for sampling; greedy must mean greedy
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         return kwargs
 
 
@@ -97,8 +122,11 @@ _CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffe
 
 
 def decoded(tokenizer: Any, ids: Any) -> list[str]:
-    """Token ids back to texts, without special tokens, stripped, and Chinese written without spaces."""
-    return [_CJK_GAP.sub("", text).strip() for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    """Token ids back to texts, without special tokens, stripped; Chinese from a WordPiece tokenizer without the
+    spaces it puts between characters (other tokenizers give back the spaces a text really has)."""
+    texts = [text.strip() for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    decoder = getattr(getattr(tokenizer, "backend_tokenizer", None), "decoder", None)
+    return [_CJK_GAP.sub("", text) for text in texts] if type(decoder).__name__ == "WordPiece" else texts
 
 
 def text_content(content: Any) -> str:

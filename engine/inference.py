@@ -85,6 +85,11 @@ class Predictor:
                 return self.task.generate(self.model, self.tokenizer, inputs, self.labels, self.max_length, settings)
             return self.task.predict(self.model, self.tokenizer, inputs, self.labels, self.max_length)
 
+    def settings_with(self, values: dict[str, Any]) -> Any:
+        """The run's own generation settings (what it was evaluated with) with `values` ({name: value}) replaced,
+        for tasks that write text."""
+        return self.task.run_settings(self.labels).changed(values)
+
     def stream(self, item: dict[str, Any] | str, settings: Any, stop: threading.Event | None = None) -> Iterator[str]:
         """The text the model writes for one input, piece by piece, with engine.generation.GenerationSettings;
         setting `stop` ends it after the current token."""

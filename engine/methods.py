@@ -25,12 +25,13 @@ register_messages({
                                 "IA3 没有适用于 {model_type} 的默认设置；请列出要适配的模块。"),
     "methods.peft_failed": ("PEFT cannot adapt this model: {error}", "PEFT 无法适配这个模型：{error}"),
     "methods.too_few_layers": ("the model has only {layers} layers.", "这个模型只有 {layers} 层。"),
-    "methods.no_separate_head": ("this model has no task head apart from its body (an encoder-decoder writes with "
-                                 "its whole decoder), so there is nothing to train alone: choose full fine-tuning or "
-                                 "LoRA.", "这个模型没有独立于主体的任务头（编码器-解码器用整个解码器来生成），无法只训练任务头："
-                                 "请选择完整微调或 LoRA。"),
-    "methods.no_layers": ("top_layers cannot find this model's layers; use head_only or LoRA.",
-                          "“训练顶部几层”找不到这个模型的层；请改用“只训练任务头”或 LoRA。"),
+    "methods.no_separate_head": ("this model writes text with its whole network (its output layer shares the input "
+                                 "word embeddings), so it has no head to train alone or above its top layers: choose "
+                                 "full fine-tuning or LoRA.",
+                                 "这个模型用整个网络来生成文本（输出层与输入词向量共享），没有可以单独训练的任务头，"
+                                 "也不能只训练顶部几层：请选择完整微调或 LoRA。"),
+    "methods.no_layers": ("top_layers cannot find this model's layers; use LoRA.",
+                          "“训练顶部几层”找不到这个模型的层；请改用 LoRA。"),
 })
 
 
@@ -69,9 +70,12 @@ def _target_modules(model: Any, cfg: MethodConfig, mapping: dict[str, list[str]]
 
 def _modules_to_save(model: Any, cfg: MethodConfig) -> list[str] | None:
     """What trains in full beside the adapter. PEFT always adds the classifier for this task; by default
-    the pooler joins it, for the reason given in _pooler."""
+    the pooler joins it, for the reason given in _pooler, and a composite encoder-decoder's cross-attention does:
+    it starts random (engine.warm_start), and an adapter over frozen random weights learns little."""
     if cfg.modules_to_save:
         return list(cfg.modules_to_save)
+    if model.config.model_type == "encoder-decoder":
+        return ["crossattention"]
     return ["pooler"] if _pooler(model) else None
 
 
@@ -122,10 +126,11 @@ def _peft(model: Any, config: Any, get_peft_model: Callable) -> Any:
 
 
 def _body(model: Any) -> Any:
-    """The pretrained body under the task head; a model whose head is not a separate module (an encoder-decoder
-    writes with its whole decoder) has none to freeze, which is a ConfigError naming the methods that work."""
+    """The pretrained body under the task head. A model that writes text has no separate head: its word-prediction
+    layer is tied to the body's input embeddings (freezing the body would leave nothing to train), and an
+    encoder-decoder writes with its whole decoder. That is a ConfigError naming the methods that work."""
     body = getattr(model, model.base_model_prefix, None)
-    if body is None:
+    if body is None or model.get_output_embeddings() is not None:
         raise ConfigError("method.kind", "methods.no_separate_head")
     return body
 
@@ -170,8 +175,8 @@ def _layer_stack(model: Any) -> Any:
     """The transformer's repeated blocks: the longest ModuleList in the body."""
     import torch
 
-    body = getattr(model, model.base_model_prefix, None)
-    stacks = [m for m in body.modules() if isinstance(m, torch.nn.ModuleList)] if body is not None else []
+    body = _body(model)
+    stacks = [m for m in body.modules() if isinstance(m, torch.nn.ModuleList)]
     if not stacks:
         raise ConfigError("method.kind", "methods.no_layers")
     return max(stacks, key=len)

@@ -49,6 +49,8 @@ def build_into(target: Path, build: Callable[[Path], None]) -> float:
     try:
         build(partial)
         seconds = time.monotonic() - began
+        if (target / READY_FILE).exists():  # another process finished first (and may be loading it): keep its
+            return seconds
         (partial / READY_FILE).write_text(json.dumps({"seconds": round(seconds, 1)}), encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)

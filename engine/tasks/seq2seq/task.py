@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from engine.data.loading import DemoDataset, demo_file, register_demo
-from engine.errors import DataError
+from engine.errors import ConfigError, DataError
 from engine.evaluation import EvalReport
 from engine.generation import GenerationSettings, generate_texts
 from engine.messages import Message, register_messages
 from engine.tasks.base import ColumnRole, MetricSpec, Task, TaskOption, register_task
-from engine.tasks.heads import load_head_model
-from engine.tasks.seq2seq.examples import (AUTO_PREFIX, NO_PREFIX, Seq2SeqCollator, TargetRules, encode_sources,
-                                           model_prefix, target_ids)
+from engine.tasks.heads import in_order_evaluation, load_head_model
+from engine.tasks.seq2seq.examples import (AUTO_PREFIX, NO_PREFIX, Seq2SeqCollator, TargetRules, decoder_positions,
+                                           encode_sources, model_prefix, target_ids)
 from engine.tasks.seq2seq.scoring import generated_length, generation_report, metrics_fn
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 TASK = "seq2seq"
 # What the run generates with when it evaluates (and what its saved model generates with): task options.
 EVAL_SETTINGS = ("num_beams", "min_new_tokens", "length_penalty", "no_repeat_ngram_size")
-SAMPLE_SOURCES = 3
+MAX_TARGET_LENGTH = 1024
 
 register_messages({
     "tasks.seq2seq": ("Seq2seq: summarization and translation (text to text)", "序列到序列：摘要与翻译（文本到文本）"),
@@ -79,8 +79,9 @@ register_messages({
     "s2s.sources_cut": ("{count} of {sampled} sampled sources ({share}) are longer than the max length of {length} "
                         "tokens; the model reads only their beginning.",
                         "抽样的 {sampled} 条原文中有 {count} 条（{share}）超过最大长度 {length} 个词元；模型只读到它们的开头。"),
-    "s2s.prefix_used": ("Every source is read after the prefix {prefix!r}, as this model expects.",
-                        "每条原文前都会加上前缀 {prefix!r}，这是这个模型所期望的。"),
+    "s2s.too_long_to_write": ("is {tokens}, but this model's decoder writes at most {most} tokens; set it to {most} "
+                              "or less.", "现在是 {tokens}，但这个模型的解码器最多只能写 {most} 个词元；请设为 {most} 或更小。"),
+    "s2s.prefix_used": ("Every source is read after the prefix {prefix!r}.", "每条原文前都会加上前缀 {prefix!r}。"),
     "demo.headlines_en": ("English news items with their headlines, to teach a model to write a headline.",
                           "英文新闻及其标题，用来教模型写标题。"),
     "demo.headlines_zh": ("Chinese news items with their headlines, to teach a model to write a headline.",
@@ -105,7 +106,7 @@ class Seq2Seq(Task):
     options = (TaskOption("prefix", AUTO_PREFIX, Message("s2s.option.prefix"), label=Message("s2s.option.prefix_label"),
                           suggestions=(AUTO_PREFIX, NO_PREFIX, "summarize: ", "translate English to German: ",
                                        "translate English to French: ")),
-               TaskOption("max_target_length", 64, Message("s2s.option.max_target_length"), low=4, high=1024,
+               TaskOption("max_target_length", 64, Message("s2s.option.max_target_length"), low=4, high=MAX_TARGET_LENGTH,
                           label=Message("s2s.option.max_target_length_label")),
                TaskOption("eval_rows", 64, Message("s2s.option.eval_rows"), low=0, high=100_000,
                           label=Message("s2s.option.eval_rows_label")),
@@ -115,7 +116,7 @@ class Seq2Seq(Task):
                           label=Message("s2s.option.lead_sentences_label")))
     output_kind = "text"
     peft_task_type = "SEQ_2_SEQ_LM"
-    model_kinds = ("encoder-decoder",)
+    model_kinds = ("encoder-decoder", "composite")
     generation_settings = ("num_beams", "max_new_tokens", "min_new_tokens", "length_penalty", "no_repeat_ngram_size",
                            "repetition_penalty")
 
@@ -143,6 +144,7 @@ class Seq2Seq(Task):
         config = AutoConfig.from_pretrained(resolve_model(cfg.model.name_or_path).path)
         prefix = self.option(cfg, "prefix")
         length = self.option(cfg, "max_target_length")
+        _check_writable(config, length, "options.max_target_length")
         return {"prefix": model_prefix(config) if prefix == AUTO_PREFIX else "" if prefix == NO_PREFIX else prefix,
                 "decoder_start": getattr(config, "decoder_start_token_id", None), "max_target_length": length,
                 "generation": {name: getattr(self.default_settings(cfg), name)
@@ -150,6 +152,13 @@ class Seq2Seq(Task):
 
     def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: dict[str, Any]) -> None:
         """Any pair can be scored."""
+
+    def checked_labels(self, splits: Any, cfg: "RunConfig") -> dict[str, Any]:
+        """The label space, with the prefix the sources are read after named in the data notes (the run log)."""
+        labels = super().checked_labels(splits, cfg)
+        if labels["prefix"]:
+            splits.notes.append(Message("s2s.prefix_used", {"prefix": labels["prefix"]}))
+        return labels
 
     def inspect_notes(self, frame: "pd.DataFrame", plan: Any, tokenizer: Any, cfg: "RunConfig",
                       sample_size: int = 500) -> list[Message]:
@@ -176,12 +185,10 @@ class Seq2Seq(Task):
         from transformers import AutoModelForSeq2SeqLM
 
         model = load_head_model(AutoModelForSeq2SeqLM, model_path, {}, weights)
-        for name, value in labels.get("generation", {}).items():
-            # 0 turns these two off, which the generation config says with None
-            off = name in ("min_new_tokens", "no_repeat_ngram_size") and not value
-            setattr(model.generation_config, name, None if off else value)
-        if labels.get("generation"):  # max_new_tokens rules; a default max_length beside it only draws a warning
-            model.generation_config.max_length = None
+        if labels.get("generation"):
+            for name, value in self.run_settings(labels).decoding().items():
+                setattr(model.generation_config, name, value)
+            model.generation_config.max_length = None  # max_new_tokens rules; a default beside it draws a warning
         return model
 
     def target_rules(self, tokenizer: Any, labels: dict[str, Any]) -> TargetRules:
@@ -194,6 +201,9 @@ class Seq2Seq(Task):
         encoded = encode_sources(tokenizer, sources, labels["prefix"], cfg.model.max_length)
         rules = self.target_rules(tokenizer, labels)
         encoded["labels"] = [rules.ids(row) for row in target_ids(tokenizer, targets)]
+        # The target as written, which ROUGE scores against (the Trainer leaves this column out of batches): the
+        # labels decoded back would be lowercased, cut and without the words the vocabulary lacks.
+        encoded["reference"] = targets
         return Dataset.from_dict(encoded)
 
     def collator(self, tokenizer: Any, cfg: "RunConfig") -> Callable:
@@ -202,7 +212,8 @@ class Seq2Seq(Task):
         return Seq2SeqCollator(tokenizer)
 
     def trainer_class(self) -> type:
-        return _generating_trainer()
+        """Seq2SeqTrainer, evaluating its rows in order: compute_metrics pairs them with their written targets."""
+        return in_order_evaluation(_generating_trainer())
 
     def trainer_arguments(self, cfg: "RunConfig") -> tuple[type, dict[str, Any]]:
         """Evaluations generate text (with the generation config build_model set) and score it."""
@@ -216,19 +227,19 @@ class Seq2Seq(Task):
 
     def metrics_fn(self, labels: dict[str, Any], features: "Dataset",
                    tokenizer: Any = None) -> Callable[[Any], dict[str, float]]:
-        return metrics_fn(tokenizer)
+        return metrics_fn(tokenizer, features["reference"])
 
     def callbacks(self, validation: "pd.DataFrame", tokenizer: Any, cfg: "RunConfig", labels: dict[str, Any],
                   log: "EventLog") -> list[Any]:
         """What the model writes for the first three validation sources at each evaluation."""
-        from engine.samples import SampleGenerations
+        from engine.samples import SAMPLE_PROMPTS, SampleGenerations
 
-        sources, targets = self.pairs(validation.head(SAMPLE_SOURCES), cfg)
+        sources, targets = self.pairs(validation.head(SAMPLE_PROMPTS), cfg)
         ids = encode_sources(tokenizer, sources, labels["prefix"], cfg.model.max_length)["input_ids"]
-        return [SampleGenerations(log, sources, ids, targets, self.settings(labels))]
+        return [SampleGenerations(log, sources, ids, targets, self.run_settings(labels))]
 
     # -- after training -----------------------------------------------------------------------------------------
-    def settings(self, labels: dict[str, Any]) -> GenerationSettings:
+    def run_settings(self, labels: dict[str, Any]) -> GenerationSettings:
         """What the run evaluates with (saved with its model): its options, greedy or beam search, no repetition
         penalty (the Trainer's generation uses none)."""
         return GenerationSettings.of({**labels.get("generation", {}), "repetition_penalty": 1.0})
@@ -239,12 +250,15 @@ class Seq2Seq(Task):
                                       "repetition_penalty": 1.0})
 
     def evaluate(self, predictor: Any, frame: "pd.DataFrame", cfg: "RunConfig", split: str) -> EvalReport:
-        """Every held-out source generated with the run's settings, scored against the lead baseline."""
-        sources, references = self.pairs(frame, cfg)
-        generated = [p["text"] for p in predictor.predict([{"source": s} for s in sources])] if sources else []
-        report = generation_report(self.name, split, sources, references, generated,
-                                   self.option(cfg, "lead_sentences"))
-        report.metrics["gen_len"] = generated_length(predictor.tokenizer, generated)
+        """Every held-out source generated with the run's settings (in parts: a test split may be longer than one
+        request may be), scored against the lead baseline, with the generated length in the model's tokens."""
+        from engine.inference import MAX_BATCH_TEXTS
+
+        inputs = self.inputs(frame, cfg)
+        predictions = [prediction for at in range(0, len(inputs), MAX_BATCH_TEXTS)
+                       for prediction in predictor.predict(inputs[at:at + MAX_BATCH_TEXTS])]
+        report = self.report(frame, predictions, cfg, predictor.labels, split)
+        report.metrics["gen_len"] = generated_length(predictor.tokenizer, [p["text"] for p in predictions])
         return report
 
     def report(self, frame: "pd.DataFrame", predictions: list[dict], cfg: "RunConfig", labels: dict[str, Any],
@@ -256,10 +270,11 @@ class Seq2Seq(Task):
     def predict(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: dict[str, Any],
                 max_length: int, batch_size: int = 8) -> list[dict]:
         """The text the model writes for each source, with the settings the run was evaluated with."""
-        return self.generate(model, tokenizer, inputs, labels, max_length, self.settings(labels), batch_size)
+        return self.generate(model, tokenizer, inputs, labels, max_length, self.run_settings(labels), batch_size)
 
     def generate(self, model: Any, tokenizer: Any, inputs: list[dict[str, Any]], labels: dict[str, Any],
                  max_length: int, settings: GenerationSettings, batch_size: int = 8) -> list[dict]:
+        _check_writable(model.config, settings.max_new_tokens, "generation.max_new_tokens")
         sources = [str(item.get("source") or "") for item in inputs]
         ids = encode_sources(tokenizer, sources, labels.get("prefix", ""), max_length)["input_ids"]
         return [{"text": text} for text in generate_texts(model, tokenizer, ids, settings, batch_size)]
@@ -284,13 +299,23 @@ def _generating_trainer() -> type:
     return GeneratingTrainer
 
 
+def _check_writable(config: Any, tokens: int, field: str) -> None:
+    """Refuse writing more tokens than the decoder has positions for (with its start token), which would crash
+    the first forward pass with a tensor-size error."""
+    positions = decoder_positions(config)
+    if positions and tokens + 1 > positions:
+        raise ConfigError(field, "s2s.too_long_to_write", tokens=tokens, most=positions - 1)
+
+
 def _cut_note(code: str, lengths: list[int], limit: int) -> list[Message]:
-    """How many of the sampled texts are over `limit` tokens, with the length that keeps 95 % whole."""
+    """How many of the sampled texts are over `limit` tokens, with the length that keeps 95 % whole (within the
+    max target length's range)."""
     count = sum(length > limit for length in lengths)
     if not count:
         return []
+    suggested = min(int(np.percentile(lengths, 95)), MAX_TARGET_LENGTH)
     return [Message(code, {"count": count, "sampled": len(lengths), "share": f"{count / len(lengths):.0%}",
-                           "length": limit, "suggested": int(np.percentile(lengths, 95))})]
+                           "length": limit, "suggested": suggested})]
 
 
 register_task(Seq2Seq())
