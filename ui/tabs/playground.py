@@ -95,7 +95,7 @@ def wire(ctx: Context, tab: PlaygroundTab, ended: gr.State) -> None:
               [*tab.inputs, tab.batch_text, tab.document, tab.single, tab.chat.section, *tab.settings.widgets],
               show_progress="hidden")
     sliders = tab.settings.sliders
-    tab.run.change(_settings_loader(ctx), [tab.run, ctx.state], sliders, show_progress="hidden")
+    on_change(tab.run.change, _settings_loader(ctx), [tab.run, ctx.state], sliders, show_progress="hidden")
     chat.wire(ctx, tab.chat, tab.run, sliders)
     tab.document.upload(_document_loader(ctx), [tab.document, tab.run, ctx.state], tab.inputs)
     gr.on([tab.predict.click, *(box.submit for box in tab.inputs)], _single(ctx),
