@@ -18,6 +18,10 @@ from engine.errors import ModelError
 from engine.messages import Message, register_messages
 from engine.model_cache import cached_model
 
+# Part of the cache folder's name: change it when warm_start() changes, so a model built by an older recipe is
+# built again rather than reused.
+RECIPE = "r1"
+
 register_messages({
     "models.warm_starting": ("Preparing {name} for its first use: building the encoder-decoder from {encoder} "
                              "(a few seconds, once).",
@@ -37,7 +41,7 @@ class WarmStartSource:
     def converted(self, progress: Callable[[Message], None] | None = None) -> str:
         """The encoder-decoder's folder, built first if the cache has no finished one."""
         path = self.encoder_path()
-        return cached_model(self.name, lambda target: self._build(path, target),
+        return cached_model(f"{self.name}-{RECIPE}", lambda target: self._build(path, target),
                             Message("models.warm_starting", {"name": self.name, "encoder": self.encoder}), progress)
 
     def _build(self, encoder_path: str, target: Path) -> None:

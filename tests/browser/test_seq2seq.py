@@ -46,17 +46,16 @@ def test_a_summarizer_from_an_upload_to_the_playground(page: Any, tmp_path: Path
     expect(page.locator("#data-summary")).to_contain_text("Lengths in tokens (median, 95th percentile)",
                                                           timeout=60_000)
 
-    # 2 · Model: the packaged encoder-decoder replaced MiniLM, and says what it is; a tiny one trains here.
+    # 2 · Model: the packaged encoder-decoder replaced MiniLM, and the tab says plainly what it is; a tiny one
+    # trains here.
     go_to(page, "2 · Model")
     expect(page.get_by_label("Model in use")).to_have_value("packaged:MiniLM2MiniLM")
-    page.get_by_role("button", name="Check model and data").click()
-    expect(page.locator("#model-info")).to_contain_text("EncoderDecoderModel", timeout=60_000)
-    expect(page.locator("#model-info")).to_contain_text("cross-attention, how it reads the source, starts untrained")
+    expect(page.get_by_text("its cross-attention starts untrained")).to_be_visible()
     choose_local_model(page, tiny_seq2seq["bert2bert"])
 
     # 3 · Hyperparameters: the task's own settings, among them beams when evaluating.
     go_to(page, "3 · Hyperparameters")
-    set_number(page, "Epochs", "2")
+    set_number(page, "Epochs", "1")
     set_number(page, "Learning rate", "0.001")
     expect(config_yaml(page)).to_contain_text("max_target_length: 64")
 
