@@ -64,16 +64,16 @@ def warm_start(encoder_path: str, target: str | Path) -> None:
     hf_logging.disable_progress_bar()  # its bars would go to the app's console, not to the person waiting
     try:
         model = EncoderDecoderModel.from_encoder_decoder_pretrained(encoder_path, encoder_path)
+        tokenizer = AutoTokenizer.from_pretrained(encoder_path)
+        tokenizer.bos_token, tokenizer.eos_token = tokenizer.cls_token, tokenizer.sep_token
+        ids = {"decoder_start_token_id": tokenizer.cls_token_id, "bos_token_id": tokenizer.cls_token_id,
+               "eos_token_id": tokenizer.sep_token_id, "pad_token_id": tokenizer.pad_token_id}
+        for config in (model.config, model.generation_config):
+            for key, value in ids.items():
+                setattr(config, key, value)
+        model.config.vocab_size = model.config.decoder.vocab_size
+        model.save_pretrained(str(target))
+        tokenizer.save_pretrained(str(target))
     finally:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
-    tokenizer = AutoTokenizer.from_pretrained(encoder_path)
-    tokenizer.bos_token, tokenizer.eos_token = tokenizer.cls_token, tokenizer.sep_token
-    ids = {"decoder_start_token_id": tokenizer.cls_token_id, "bos_token_id": tokenizer.cls_token_id,
-           "eos_token_id": tokenizer.sep_token_id, "pad_token_id": tokenizer.pad_token_id}
-    for config in (model.config, model.generation_config):
-        for key, value in ids.items():
-            setattr(config, key, value)
-    model.config.vocab_size = model.config.decoder.vocab_size
-    model.save_pretrained(str(target))
-    tokenizer.save_pretrained(str(target))
