@@ -139,15 +139,6 @@ def test_fine_tune_flow(page: Any, tmp_path: Path, tiny_model: str) -> None:
     expect(page.locator("#base-prediction")).to_contain_text(re.compile(r"Base model: (positive|negative)"))
 
 
-def test_language_switch_relabels_tabs(page: Any) -> None:
-    expect(page.get_by_role("tab", name="4 · Train")).to_be_visible()
-    page.get_by_label("中文", exact=True).check()
-    expect(page.get_by_role("tab", name="4 · 训练")).to_be_visible()
-    expect(page.get_by_label("要分类的文本所在的列")).to_be_visible()  # the column slots follow the language
-    page.get_by_label("English", exact=True).check()
-    expect(page.get_by_role("tab", name="4 · Train")).to_be_visible()
-
-
 def test_empty_csv_shows_a_readable_error(page: Any, tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")

@@ -53,7 +53,7 @@ def start_short_run(page: Any, model: str, epochs: str = "1") -> None:
     start.click()
 
 
-def test_a_reload_keeps_the_setup(page: Any, tiny_model: str) -> None:
+def test_a_reload_keeps_the_setup_and_the_language_switches_back(page: Any, tiny_model: str) -> None:
     page.get_by_label("Demo dataset").click()
     page.get_by_role("option", name="demo:reviews_zh").click()
     expect(page.locator("#data-summary")).to_contain_text("reviews_zh")
@@ -76,6 +76,12 @@ def test_a_reload_keeps_the_setup(page: Any, tiny_model: str) -> None:
     expect(page.get_by_label("本地文件夹", exact=True)).to_be_checked()   # the source "local", named in Chinese
     expect(page.get_by_label("文件夹路径或模型名")).to_have_value(tiny_model)
     expect(page.get_by_label("当前模型")).to_have_value(tiny_model)
+    go_to(page, "1 · 数据")
+    expect(page.get_by_label("要分类的文本所在的列")).to_be_visible()  # the column slots follow the language
+    # and switching back relabels the page in English
+    page.get_by_label("English", exact=True).check()
+    expect(page.get_by_role("tab", name="4 · Train")).to_be_visible()
+    expect(page.get_by_label("Column with the text to classify")).to_be_visible()
 
 
 def test_a_reload_mid_run_finds_it_and_evaluate_follows_its_end(page: Any, tiny_model: str) -> None:
