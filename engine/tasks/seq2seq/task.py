@@ -145,10 +145,10 @@ class Seq2Seq(Task):
         prefix = self.option(cfg, "prefix")
         length = self.option(cfg, "max_target_length")
         _check_writable(config, length, "options.max_target_length")
+        settings = self.default_settings(cfg)
         return {"prefix": model_prefix(config) if prefix == AUTO_PREFIX else "" if prefix == NO_PREFIX else prefix,
                 "decoder_start": getattr(config, "decoder_start_token_id", None), "max_target_length": length,
-                "generation": {name: getattr(self.default_settings(cfg), name)
-                               for name in (*EVAL_SETTINGS, "max_new_tokens")}}
+                "generation": {name: getattr(settings, name) for name in (*EVAL_SETTINGS, "max_new_tokens")}}
 
     def check_split(self, frame: "pd.DataFrame", cfg: "RunConfig", labels: dict[str, Any]) -> None:
         """Any pair can be scored."""
