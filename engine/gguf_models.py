@@ -14,7 +14,7 @@ from typing import Callable
 
 from engine.errors import ModelError
 from engine.messages import Message, register_messages
-from engine.model_cache import build_into, cached_model
+from engine.model_cache import build_into, cached_model, quiet_transformers
 
 register_messages({
     "models.gguf_package_missing": ("The packaged model {name} needs the Python package '{package}', which holds its "
@@ -62,21 +62,18 @@ def convert_gguf(folder: Path, filename: str, target: Path, name: str) -> float:
 
 def _dequantize(folder: Path, filename: str, target: Path, name: str) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # its bars would go to the app's console, not to the person waiting
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=filename)
-        model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=filename)
-        # The weights are plain float32 now; the quantizer left on the model only refuses to save them.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(str(target))
-        tokenizer.save_pretrained(str(target))
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=filename)
+            model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=filename)
+            # The weights are plain float32 now; the quantizer left on the model only refuses to save them.
+            model.hf_quantizer = None
+            if hasattr(model.config, "quantization_config"):
+                del model.config.quantization_config
+            model.save_pretrained(str(target))
+            tokenizer.save_pretrained(str(target))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken file or a missing `gguf` package: say which model
         raise ModelError("models.conversion_failed", name=name, error=str(exc)) from exc
-    finally:
-        hf_logging.enable_progress_bar()

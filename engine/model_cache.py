@@ -12,8 +12,9 @@ import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from engine.messages import Message
 
@@ -58,3 +59,19 @@ def build_into(target: Path, build: Callable[[Path], None]) -> float:
         return seconds
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """transformers without its progress bars and load reports while a cached model is built: they would go to the
+    app's console, not to the person waiting (who hears of the build through `progress`)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()

@@ -16,7 +16,7 @@ from typing import Callable
 
 from engine.errors import ModelError
 from engine.messages import Message, register_messages
-from engine.model_cache import cached_model
+from engine.model_cache import cached_model, quiet_transformers
 
 # Part of the cache folder's name: change it when warm_start() changes, so a model built by an older recipe is
 # built again rather than reused.
@@ -57,12 +57,9 @@ def warm_start(encoder_path: str, target: str | Path) -> None:
     BERT's tokenizer has no start or end of text, so [CLS] starts every target and [SEP] ends it (as BERT's own
     pretraining texts did); both are set on the tokenizer too, so generation and training agree."""
     from transformers import AutoTokenizer, EncoderDecoderModel
-    from transformers.utils import logging as hf_logging
 
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the fresh cross-attention is listed as "newly initialized": by design here
-    hf_logging.disable_progress_bar()  # its bars would go to the app's console, not to the person waiting
-    try:
+    # quiet: the fresh cross-attention is listed as "newly initialized", which is the design here
+    with quiet_transformers():
         model = EncoderDecoderModel.from_encoder_decoder_pretrained(encoder_path, encoder_path)
         tokenizer = AutoTokenizer.from_pretrained(encoder_path)
         tokenizer.bos_token, tokenizer.eos_token = tokenizer.cls_token, tokenizer.sep_token
@@ -74,6 +71,3 @@ def warm_start(encoder_path: str, target: str | Path) -> None:
         model.config.vocab_size = model.config.decoder.vocab_size
         model.save_pretrained(str(target))
         tokenizer.save_pretrained(str(target))
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        hf_logging.enable_progress_bar()
